@@ -1,0 +1,44 @@
+# `make test` and `make run` each build .venv on a fresh machine and do their job.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE := examples/flags.json
+
+.PHONY: test lint typecheck unit run bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per install so that editing pyproject.toml reinstalls.
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+test: lint typecheck unit
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+unit: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -m "not slow"
+
+run: $(VENV)/.run-installed
+	$(BIN)/flagkit validate $(EXAMPLE)
+	$(BIN)/flagkit eval featureA --tenant acme --tier enterprise --file $(EXAMPLE)
+	$(BIN)/flagkit eval featureA --tenant umbrella --tier free --file $(EXAMPLE)
+	$(BIN)/flagkit eval checkoutTheme --tenant globex --attr region=eu-west-1 --file $(EXAMPLE)
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/hot_path.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,172 @@
+"""ns per `Flags.enabled()` call against a hand-written floor measured in the same run.
+
+    .venv/bin/python bench/hot_path.py [--rounds 15]
+
+The floor is the least a Python feature-flag check can do: a plain function
+that checks an allow list, a tier list and an mmh3 percentage on its own
+arguments. flagkit runs the same checks on a 50-flag document through its
+public API. The machine is shared and noisy, so runs alternate and medians
+are quoted; the ratio is what to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import mmh3
+
+import flagkit
+
+FLAG_COUNT = 50
+TENANT_COUNT = 10_000
+PERCENTAGE = 25
+ALLOWED = [f"vip-{i}" for i in range(100)]
+TIERS = ["enterprise"]
+TARGET = "flag25"
+
+
+def build_document() -> dict[str, object]:
+    """50 flags shaped alike: an allow list, an exclusion, a tier and a 25 % rollout."""
+    return {
+        f"flag{i:02d}": {
+            "enabled": True,
+            "description": f"benchmark flag {i}",
+            "tenants": ALLOWED,
+            "excludedTenants": [f"banned-{j}" for j in range(5)],
+            "tiers": TIERS,
+            "percentage": PERCENTAGE,
+            "owner": "bench",
+        }
+        for i in range(FLAG_COUNT)
+    }
+
+
+def floor_check(
+    tenant_id: str,
+    tier: str | None,
+    allow: frozenset[str] = frozenset(ALLOWED),
+    tiers: frozenset[str] = frozenset(TIERS),
+    salt: str = TARGET,
+    threshold: int = PERCENTAGE * 100,
+) -> bool:
+    """The floor: allow list, tier, mmh3 percentage, nothing else."""
+    if tenant_id in allow:
+        return True
+    if tier in tiers:
+        return True
+    h = mmh3.hash(f"{salt}:{tenant_id}", 0, False)
+    return (h % 100) * 100 + (h // 100) % 100 < threshold
+
+
+def time_per_call(run: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter_ns()
+    run()
+    return (time.perf_counter_ns() - start) / calls
+
+
+def hot_path(rounds: int) -> dict[str, float]:
+    flags = flagkit.Flags.from_dict(build_document())
+    tenant_ids = [f"tenant-{i}" for i in range(TENANT_COUNT)]
+    tenant_objects = [flagkit.Tenant(tenant_id, tier="free") for tenant_id in tenant_ids]
+    allowed_ids = [ALLOWED[i % len(ALLOWED)] for i in range(TENANT_COUNT)]
+    enabled = flags.enabled
+
+    # Every variant gives the same answers; check once so the bench measures correct code.
+    assert [enabled(TARGET, t) for t in tenant_ids] == [floor_check(t, None) for t in tenant_ids]
+    assert all(enabled(TARGET, t) for t in allowed_ids)
+
+    def floor_str() -> None:
+        for tenant_id in tenant_ids:
+            floor_check(tenant_id, None)
+
+    def floor_tenant() -> None:
+        for tenant in tenant_objects:
+            floor_check(tenant.id, tenant.tier)  # type: ignore[arg-type]
+
+    def floor_allowed() -> None:
+        for tenant_id in allowed_ids:
+            floor_check(tenant_id, None)
+
+    def flagkit_str() -> None:
+        for tenant_id in tenant_ids:
+            enabled(TARGET, tenant_id)
+
+    def flagkit_tenant() -> None:
+        for tenant in tenant_objects:
+            enabled(TARGET, tenant)
+
+    def flagkit_allowed() -> None:
+        for tenant_id in allowed_ids:
+            enabled(TARGET, tenant_id)
+
+    runs = {
+        "floor, str": floor_str,
+        "floor, Tenant": floor_tenant,
+        "floor, allow list": floor_allowed,
+        "flagkit percentage, str": flagkit_str,
+        "flagkit percentage, Tenant": flagkit_tenant,
+        "flagkit allow list, str": flagkit_allowed,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            samples[name].append(time_per_call(run, TENANT_COUNT))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def startup(rounds: int) -> tuple[float, float]:
+    """Median ms of a bare interpreter, and of importing flagkit + loading the 50-flag document."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "flags.json"
+        path.write_text(json.dumps(build_document()))
+        bare = [sys.executable, "-c", "pass"]
+        load = [sys.executable, "-c", f"import flagkit; flagkit.Flags.from_file({str(path)!r})"]
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        subprocess.run(load, check=True, env=env)  # warm the page cache and bytecode
+        times: dict[str, list[float]] = {"bare": [], "load": []}
+        for _ in range(rounds):
+            for name, command in (("bare", bare), ("load", load)):
+                start = time.perf_counter()
+                subprocess.run(command, check=True, env=env)
+                times[name].append((time.perf_counter() - start) * 1000)
+    return statistics.median(times["bare"]), statistics.median(times["load"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+
+    medians = hot_path(args.rounds)
+    print(f"enabled() over {TENANT_COUNT:,} tenants, {FLAG_COUNT}-flag document, "
+          f"median of {args.rounds} rounds")
+    print(f"{'case':32} {'ns/call':>9} {'x floor':>8} {'target':>7}")
+    pairs = [
+        ("flagkit percentage, str", "floor, str", 1.5),
+        ("flagkit percentage, Tenant", "floor, Tenant", 2.0),
+        ("flagkit allow list, str", "floor, allow list", None),
+    ]
+    for name in ("floor, str", "floor, Tenant", "floor, allow list"):
+        print(f"{name:32} {medians[name]:9.0f}")
+    for name, floor, target in pairs:
+        ratio = medians[name] / medians[floor]
+        verdict = "" if target is None else f"<= {target}x " + ("ok" if ratio <= target else "MISSED")
+        print(f"{name:32} {medians[name]:9.0f} {ratio:7.2f}x  {verdict}")
+
+    bare, load = startup(args.rounds)
+    over = load - bare
+    print(f"\nstartup: bare interpreter {bare:.1f} ms, import flagkit + from_file {load:.1f} ms, "
+          f"difference {over:.1f} ms (target <= 40 ms: {'ok' if over <= 40 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()

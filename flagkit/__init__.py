@@ -1,0 +1,43 @@
+"""flagkit: deterministic, multi-tenant feature flags for Python services.
+
+```
+import flagkit
+
+flags = flagkit.Flags.from_file("flags.json")
+if flags.enabled("featureA", flagkit.Tenant("acme", tier="enterprise")):
+    ...
+```
+"""
+
+from flagkit.client import ChangeCallback, Flags, FlagsStatus
+from flagkit.document import CheckedDocument, check_document, load_document
+from flagkit.errors import (
+    DocumentError,
+    FlagkitError,
+    InvalidFlagError,
+    Problem,
+    SchemaValidationError,
+    SourceError,
+)
+from flagkit.model import ErrorCode, Evaluation, Reason, Tenant
+
+__all__ = [
+    "ChangeCallback",
+    "CheckedDocument",
+    "DocumentError",
+    "ErrorCode",
+    "Evaluation",
+    "FlagkitError",
+    "Flags",
+    "FlagsStatus",
+    "InvalidFlagError",
+    "Problem",
+    "Reason",
+    "SchemaValidationError",
+    "SourceError",
+    "Tenant",
+    "check_document",
+    "load_document",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,128 @@
+"""A fast yes/no check of a document against the flag schema, for the load path.
+
+`jsonschema` takes longer to import than a whole flagkit start may take, so a
+valid document (the usual case) is checked here: the schema file itself is
+compiled once into nested closures that implement exactly the keywords it
+uses. Any keyword this module does not implement makes compiling fail, so the
+schema cannot grow past it unnoticed. When a document fails, `flagkit.schema`
+asks `jsonschema` for the full list of problems; the tests hold the two to the
+same verdicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["Check", "compile_check"]
+
+Check = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+_TYPES: Mapping[str, Callable[[Any], bool]] = {
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
+    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
+    or (isinstance(value, float) and value.is_integer()),
+}
+
+
+def compile_check(root: Mapping[str, Any]) -> Check:
+    """Compile `root` (a 2020-12 schema with local `$ref`s only) into one predicate."""
+    definitions: Mapping[str, Any] = root.get("$defs", {})
+    compiled: dict[str, Check] = {}
+
+    def reference(ref: str) -> Check:
+        prefix = "#/$defs/"
+        if not ref.startswith(prefix):
+            raise ValueError(f"unsupported $ref {ref!r}")
+        name = ref[len(prefix) :]
+        if name not in compiled:
+            compiled[name] = lambda value: compiled[name](value)  # placeholder for recursion
+            compiled[name] = build(definitions[name])
+        return lambda value: compiled[name](value)
+
+    def build(schema: Any) -> Check:
+        if schema is True:
+            return lambda value: True
+        if schema is False:
+            return lambda value: False
+        checks = [check for key in schema if key not in _ANNOTATIONS for check in keyword(key, schema)]
+        if len(checks) == 1:
+            return checks[0]
+        return lambda value: all(check(value) for check in checks)
+
+    def keyword(key: str, schema: Mapping[str, Any]) -> list[Check]:
+        value = schema[key]
+        if key == "$ref":
+            return [reference(value)]
+        if key == "type":
+            kinds = [_TYPES[kind] for kind in (value if isinstance(value, list) else [value])]
+            return [lambda instance: any(kind(instance) for kind in kinds)]
+        if key in ("properties", "patternProperties", "additionalProperties"):
+            return [] if key != "additionalProperties" and "additionalProperties" in schema else [
+                object_members(schema)
+            ]
+        if key == "required":
+            names = tuple(value)
+            return [lambda instance: not isinstance(instance, dict) or all(n in instance for n in names)]
+        if key == "minProperties":
+            return [lambda instance: not isinstance(instance, dict) or len(instance) >= value]
+        if key == "items":
+            item = build(value)
+            return [lambda instance: not isinstance(instance, list) or all(map(item, instance))]
+        if key == "minimum":
+            return [lambda instance: not _is_number(instance) or instance >= value]
+        if key == "maximum":
+            return [lambda instance: not _is_number(instance) or instance <= value]
+        if key == "minLength":
+            return [lambda instance: not isinstance(instance, str) or len(instance) >= value]
+        if key == "maxLength":
+            return [lambda instance: not isinstance(instance, str) or len(instance) <= value]
+        if key == "pattern":
+            search = re.compile(value).search
+            return [lambda instance: not isinstance(instance, str) or search(instance) is not None]
+        if key == "oneOf":
+            options = [build(option) for option in value]
+            return [lambda instance: sum(1 for option in options if option(instance)) == 1]
+        raise ValueError(f"schema keyword {key!r} is not implemented by flagkit's fast check")
+
+    def object_members(schema: Mapping[str, Any]) -> Check:
+        """properties, patternProperties and additionalProperties, which only make sense together."""
+        named = {name: build(sub) for name, sub in schema.get("properties", {}).items()}
+        patterned = [
+            (re.compile(pattern).search, build(sub))
+            for pattern, sub in schema.get("patternProperties", {}).items()
+        ]
+        additional = build(schema.get("additionalProperties", True))
+
+        def check(instance: Any) -> bool:
+            if not isinstance(instance, dict):
+                return True
+            for name, member in instance.items():
+                matched = False
+                if name in named:
+                    matched = True
+                    if not named[name](member):
+                        return False
+                for search, sub in patterned:
+                    if search(name) is not None:
+                        matched = True
+                        if not sub(member):
+                            return False
+                if not matched and not additional(member):
+                    return False
+            return True
+
+        return check
+
+    return build(root)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,62 @@
+"""Sticky percentage bucketing: the public, frozen formula and nothing else.
+
+```
+h    = MurmurHash3_x86_32(utf8(f"{salt}:{key}"), seed=0)   # unsigned 32-bit
+rank = (h % 100) * 100 + (h // 100) % 100                   # 0 ... 9999
+on   = rank < round(percentage * 100)
+```
+
+At whole percentages this is Unleash's normalized hash (`h % 100 + 1 <= percentage`
+with group id = salt); the second digit pair gives steps of 0.01 %. Weighted
+variant splits use Unleash's variant formula with seed 86028157. Changing any
+line here changes who sees what: it is a breaking change.
+"""
+
+from __future__ import annotations
+
+from mmh3 import hash as _murmur3_32
+
+__all__ = [
+    "RANK_OF_RESIDUE",
+    "VARIANT_SEED",
+    "bucket_rank",
+    "in_rollout",
+    "rollout_threshold",
+    "variant_bucket",
+]
+
+VARIANT_SEED = 86028157
+"""The seed Unleash uses for variant assignment; weighted splits use it too."""
+
+
+RANK_OF_RESIDUE: tuple[int, ...] = tuple(
+    (residue % 100) * 100 + residue // 100 for residue in range(10_000)
+)
+"""`RANK_OF_RESIDUE[h % 10000]` equals the formula's rank of `h`.
+
+The rank reads only the two lowest base-100 digits of `h`, i.e. `h % 10000`, so
+the evaluator looks it up with one big-integer operation instead of four; a test
+checks the table against the formula for every residue.
+"""
+
+
+def rollout_threshold(percentage: float) -> int:
+    """The rank below which a tenant is in a rollout of `percentage` (0-100) %: 0 ... 10000."""
+    return round(percentage * 100)
+
+
+def bucket_rank(salt: str, key: str) -> int:
+    """A tenant's stable place, 0 ... 9999, in every percentage rollout that uses `salt`."""
+    h: int = _murmur3_32(f"{salt}:{key}", 0, False)
+    return (h % 100) * 100 + (h // 100) % 100
+
+
+def in_rollout(salt: str, key: str, percentage: float) -> bool:
+    """Whether `key` is among the `percentage` % of keys that a rollout salted with `salt` takes."""
+    return bucket_rank(salt, key) < rollout_threshold(percentage)
+
+
+def variant_bucket(salt: str, key: str, total_weight: int) -> int:
+    """Where `key` falls, 1 ... total_weight, on the cumulative weights of a variant split."""
+    h: int = _murmur3_32(f"{salt}:{key}", VARIANT_SEED, False)
+    return h % total_weight + 1

@@ -1,0 +1,194 @@
+"""Checked document → `FlagSet`: resolve references, precompute sets, thresholds and decisions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from flagkit.bucketing import rollout_threshold
+from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
+from flagkit.flagset import (
+    USE_DEFAULT,
+    CompiledFlag,
+    Condition,
+    Decision,
+    FlagSet,
+    Operator,
+    Outcome,
+    Rule,
+    Split,
+)
+from flagkit.model import ErrorCode, Reason
+
+__all__ = ["compile_document"]
+
+NO_ROLLOUT = -1
+"""`CompiledFlag.threshold` of a flag without `percentage`."""
+
+
+def compile_document(checked: CheckedDocument, *, version: str | None = None) -> FlagSet:
+    """Compile a checked document; flags are built prerequisites first, so references resolve."""
+    document = checked.document
+    raw_segments: Mapping[str, list[str]] = document.get("_segments", {})
+    segments = {name: frozenset(ids) for name, ids in raw_segments.items()}
+    raw_flags = dict(flag_items(document))
+    compiled: dict[str, CompiledFlag] = {}
+
+    def build(key: str) -> CompiledFlag:
+        if key not in compiled:
+            for required in raw_flags[key].get("requires", []):
+                build(required)
+            compiled[key] = _FlagCompiler(key, raw_flags[key], segments, compiled).build()
+        return compiled[key]
+
+    for key in raw_flags:
+        build(key)
+    ordered = {key: compiled[key] for key in raw_flags}
+    return FlagSet(ordered, version, segments)
+
+
+class _FlagCompiler:
+    """Builds one flag; knows how "on" and "off" read for a boolean or a variant flag."""
+
+    def __init__(
+        self,
+        key: str,
+        raw: Mapping[str, Any],
+        segments: Mapping[str, frozenset[str]],
+        compiled: Mapping[str, CompiledFlag],
+    ) -> None:
+        self.key = key
+        self.raw = raw
+        self.segments = segments
+        self.compiled = compiled
+        self.variants: Mapping[str, Any] | None = raw.get("variants")
+        self.off_variant: str | None = raw.get("offVariant")
+        salt = raw.get("salt", key)
+        self.hash_salt = salt
+
+    def build(self) -> CompiledFlag:
+        raw = self.raw
+        percentage = raw.get("percentage")
+        has_targeting = any(
+            raw.get(field) for field in ("rules", "tenants", "segments", "tiers")
+        ) or (percentage is not None)
+        return CompiledFlag(
+            key=self.key,
+            enabled=raw["enabled"],
+            disabled=self.off(Reason.DISABLED, "kill-switch"),
+            requires=tuple(
+                (self.compiled[required], self.off(Reason.TARGETING_MATCH, f"requires:{required}"))
+                for required in raw.get("requires", [])
+            ),
+            excluded=frozenset(raw.get("excludedTenants", [])),
+            excluded_decision=self.off(Reason.TARGETING_MATCH, "excludedTenants"),
+            rules=tuple(self.rule(index, rule) for index, rule in enumerate(raw.get("rules", []))),
+            targets=self.targets(),
+            tiers=frozenset(raw.get("tiers", [])),
+            tier_outcome=self.on(Reason.TARGETING_MATCH, "tiers"),
+            threshold=NO_ROLLOUT if percentage is None else rollout_threshold(percentage),
+            rollout_on=self.on(Reason.SPLIT, "percentage"),
+            rollout_off=self.off(Reason.SPLIT, "percentage"),
+            fallthrough=(
+                self.off(Reason.DEFAULT, "default")
+                if has_targeting
+                else self.on(Reason.SPLIT if "split" in raw else Reason.STATIC, "static")
+            ),
+            missing_key=self.error(
+                ErrorCode.TARGETING_KEY_MISSING,
+                f"flag {self.key!r} needs a tenant id to decide, and none was given",
+            ),
+            not_in_split=self.off(Reason.DEFAULT, "percentage"),
+            stickiness=raw.get("stickiness"),
+            hash_prefix=f"{self.hash_salt}:",
+            attributes=MappingProxyType(
+                {name: value for name, value in raw.items() if name not in RESERVED_FLAG_KEYS}
+            ),
+            variants=None if self.variants is None else MappingProxyType(dict(self.variants)),
+        )
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def served(self, variant: str, reason: Reason, rule: str) -> Decision:
+        assert self.variants is not None
+        return Decision(
+            on=variant != self.off_variant,
+            value=self.variants[variant],
+            variant=variant,
+            reason=reason,
+            rule=rule,
+        )
+
+    def on(self, reason: Reason, rule: str) -> Outcome:
+        """What the flag serves a tenant that is in: true, its split, or its default variant."""
+        if self.variants is None:
+            return Decision(True, True, "on", reason, rule)
+        split = self.raw.get("split")
+        if split is not None:
+            return self.split(split, reason, rule)
+        return self.served(self.raw["defaultVariant"], reason, rule)
+
+    def off(self, reason: Reason, rule: str) -> Decision:
+        """What the flag serves a tenant that is out: false, its offVariant, or the caller's default."""
+        if self.variants is None:
+            return Decision(False, False, "off", reason, rule)
+        if self.off_variant is not None:
+            return self.served(self.off_variant, reason, rule)
+        return Decision(False, USE_DEFAULT, None, reason, rule)
+
+    def error(self, code: ErrorCode, message: str) -> Decision:
+        return Decision(None, USE_DEFAULT, None, Reason.ERROR, None, code, message)
+
+    def split(self, weights: Mapping[str, int], reason: Reason, rule: str) -> Split:
+        kept = [(name, weight) for name, weight in weights.items() if weight > 0]
+        cumulative = tuple(itertools.accumulate(weight for _, weight in kept))
+        return Split(cumulative, tuple(self.served(name, reason, rule) for name, _ in kept))
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def targets(self) -> Mapping[str, Outcome]:
+        """Tenant id → outcome for `tenants` and then `segments`; the first listing wins."""
+        targets: dict[str, Outcome] = {}
+        tenants = self.raw.get("tenants", [])
+        if tenants:
+            outcome = self.on(Reason.TARGETING_MATCH, "tenants")
+            for tenant in tenants:
+                targets.setdefault(tenant, outcome)
+        for segment in self.raw.get("segments", []):
+            outcome = self.on(Reason.TARGETING_MATCH, f"segments:{segment}")
+            for tenant in self.segments[segment]:
+                targets.setdefault(tenant, outcome)
+        return MappingProxyType(targets)
+
+    def rule(self, index: int, raw: Mapping[str, Any]) -> Rule:
+        label = raw.get("id", f"rules[{index}]")
+        conditions = tuple(self.condition(condition) for condition in raw.get("when", []))
+        if "percentage" in raw:
+            return Rule(
+                label,
+                conditions,
+                outcome=self.on(Reason.SPLIT, label),
+                threshold=rollout_threshold(raw["percentage"]),
+                off=self.off(Reason.SPLIT, label),
+            )
+        if "split" in raw:
+            return Rule(label, conditions, self.split(raw["split"], Reason.SPLIT, label))
+        serve = raw["serve"]
+        if serve is True:
+            return Rule(label, conditions, self.on(Reason.TARGETING_MATCH, label))
+        if serve is False:
+            return Rule(label, conditions, self.off(Reason.TARGETING_MATCH, label))
+        return Rule(label, conditions, self.served(serve, Reason.TARGETING_MATCH, label))
+
+    def condition(self, raw: Mapping[str, Any]) -> Condition:
+        attribute = raw["attribute"]
+        (name,) = (name for name in raw if name != "attribute")
+        operator = Operator(name)
+        operand = raw[name]
+        if operator in (Operator.IN, Operator.NOT_IN):
+            operand = frozenset(operand)
+        elif operator in (Operator.IN_SEGMENT, Operator.NOT_IN_SEGMENT):
+            operand = self.segments[operand]
+        return Condition(attribute, operator, operand)

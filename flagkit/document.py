@@ -1,0 +1,320 @@
+"""From bytes (or an already parsed object) to a checked flag document.
+
+parse → size and depth limits → JSON Schema → semantic checks the schema cannot
+express (cycles in `requires`, unknown flags, segments and variants, duplicate
+rule ids, zero total weight, more than two decimals in a percentage) → typo
+warnings. Every check reports all it finds, each problem with its JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
+from flagkit.schema import ROOT, format_path, validate
+
+__all__ = [
+    "DEFAULT_MAX_DOCUMENT_BYTES",
+    "MAX_NESTING_DEPTH",
+    "RESERVED_FLAG_KEYS",
+    "CheckedDocument",
+    "check_document",
+    "load_document",
+    "parse_document",
+]
+
+DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+"""Twice AppConfig's default 2 MB configuration size; larger documents are refused unread."""
+
+MAX_NESTING_DEPTH = 32
+"""How deep a document may nest objects and arrays (a flag's `rules[0].when[0].in` is 6)."""
+
+RESERVED_FLAG_KEYS = frozenset(
+    {
+        "enabled",
+        "description",
+        "requires",
+        "excludedTenants",
+        "rules",
+        "tenants",
+        "segments",
+        "tiers",
+        "percentage",
+        "stickiness",
+        "salt",
+        "variants",
+        "defaultVariant",
+        "offVariant",
+        "split",
+    }
+)
+"""Flag keys with a meaning; every other key of a flag is an attribute."""
+
+_RESERVED_DOCUMENT_KEYS = ("_segments", "$schema")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedDocument:
+    """A document that passed every check, with the warnings (likely typos) it produced."""
+
+    document: Mapping[str, Any]
+    warnings: tuple[Problem, ...] = ()
+
+
+def parse_document(
+    content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> Any:
+    """Parse JSON text, refusing oversized or too deeply nested input with a clear message."""
+    size = len(content.encode("utf-8") if isinstance(content, str) else content)
+    if size > max_bytes:
+        raise SchemaValidationError(
+            [Problem(ROOT, f"{size} bytes is larger than the limit of {max_bytes} bytes")]
+        )
+    try:
+        return json.loads(content, parse_constant=_reject_constant)
+    except RecursionError:
+        raise SchemaValidationError(
+            [Problem(ROOT, f"nested deeper than {MAX_NESTING_DEPTH} levels")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SchemaValidationError(
+            [Problem(ROOT, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+        ) from None
+    except ValueError as exc:
+        detail = getattr(exc, "msg", str(exc))
+        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {detail}{where}")]) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_document(
+    content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> CheckedDocument:
+    """`parse_document` then `check_document`."""
+    return check_document(parse_document(content, max_bytes=max_bytes))
+
+
+def check_document(document: Any) -> CheckedDocument:
+    """Check a parsed document against the schema and for semantic errors.
+
+    Raises `SchemaValidationError` or `InvalidFlagError` listing every problem.
+    """
+    if not isinstance(document, dict):
+        kind = "an array" if isinstance(document, list) else json.dumps(document)[:40]
+        raise SchemaValidationError(
+            [Problem(ROOT, f"a flag document is a JSON object of flags, not {kind}")]
+        )
+    too_deep = _first_too_deep(document)
+    if too_deep is not None:
+        raise SchemaValidationError(
+            [Problem(format_path(too_deep), f"nested deeper than {MAX_NESTING_DEPTH} levels")]
+        )
+    validate(document)
+    problems = list(_semantic_problems(document))
+    if problems:
+        raise InvalidFlagError(sorted(problems, key=lambda problem: problem.path))
+    return CheckedDocument(document, tuple(_typo_warnings(document)))
+
+
+def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The (key, flag) pairs of a document: every key that is not metadata."""
+    for key, flag in document.items():
+        if not key.startswith(("$", "_")):
+            yield key, flag
+
+
+def _first_too_deep(document: Any) -> list[str | int] | None:
+    """The path of the first value nested deeper than MAX_NESTING_DEPTH, without recursion."""
+    stack: list[tuple[Any, list[str | int]]] = [(document, [])]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_NESTING_DEPTH:
+            return path
+        if isinstance(value, dict):
+            stack.extend((child, [*path, key]) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, [*path, index]) for index, child in enumerate(value))
+    return None
+
+
+def _semantic_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
+    flags = dict(flag_items(document))
+    segments: Mapping[str, Any] = document.get("_segments", {})
+    for key, flag in flags.items():
+        yield from _flag_problems(key, flag, flags, segments)
+    yield from _cycle_problems(flags)
+
+
+def _flag_problems(
+    key: str, flag: Mapping[str, Any], flags: Mapping[str, Any], segments: Mapping[str, Any]
+) -> Iterator[Problem]:
+    def at(*parts: str | int) -> str:
+        return format_path([key, *parts])
+
+    for index, required in enumerate(flag.get("requires", [])):
+        if required not in flags:
+            yield Problem(at("requires", index), f"unknown flag {json.dumps(required)}")
+    for index, segment in enumerate(flag.get("segments", [])):
+        if segment not in segments:
+            yield Problem(at("segments", index), f"unknown segment {json.dumps(segment)}")
+    if "percentage" in flag:
+        yield from _percentage_problems(flag["percentage"], at("percentage"))
+
+    variants: Mapping[str, Any] | None = flag.get("variants")
+    yield from _variant_problems(flag, variants, at)
+    seen_ids: dict[str, int] = {}
+    for index, rule in enumerate(flag.get("rules", [])):
+        rule_id = rule.get("id")
+        if rule_id is not None:
+            if rule_id in seen_ids:
+                yield Problem(
+                    at("rules", index, "id"),
+                    f"duplicate rule id {json.dumps(rule_id)} (also rules[{seen_ids[rule_id]}])",
+                )
+            else:
+                seen_ids[rule_id] = index
+        if "percentage" in rule:
+            yield from _percentage_problems(rule["percentage"], at("rules", index, "percentage"))
+        if "serve" in rule:
+            yield from _serve_problems(rule["serve"], variants, at("rules", index, "serve"))
+        if "split" in rule:
+            yield from _split_problems(rule["split"], variants, at("rules", index, "split"))
+        for position, condition in enumerate(rule.get("when", [])):
+            for operator in ("inSegment", "notInSegment"):
+                segment = condition.get(operator)
+                if segment is not None and segment not in segments:
+                    yield Problem(
+                        at("rules", index, "when", position, operator),
+                        f"unknown segment {json.dumps(segment)}",
+                    )
+
+
+def _variant_problems(
+    flag: Mapping[str, Any], variants: Mapping[str, Any] | None, at: Any
+) -> Iterator[Problem]:
+    if variants is None:
+        for field in ("defaultVariant", "offVariant", "split"):
+            if field in flag:
+                yield Problem(at(field), "needs \"variants\" in the same flag")
+        return
+    if "defaultVariant" not in flag:
+        yield Problem(at("defaultVariant"), "is required when the flag has \"variants\"")
+    for field in ("defaultVariant", "offVariant"):
+        name = flag.get(field)
+        if name is not None and name not in variants:
+            yield Problem(at(field), _unknown_variant(name, variants))
+    if "split" in flag:
+        yield from _split_problems(flag["split"], variants, at("split"))
+
+
+def _serve_problems(serve: Any, variants: Mapping[str, Any] | None, path: str) -> Iterator[Problem]:
+    if isinstance(serve, bool):
+        return
+    if variants is None:
+        yield Problem(path, f"{json.dumps(serve)} is not true or false, and the flag has no variants")
+    elif serve not in variants:
+        yield Problem(path, _unknown_variant(serve, variants))
+
+
+def _split_problems(
+    split: Mapping[str, int], variants: Mapping[str, Any] | None, path: str
+) -> Iterator[Problem]:
+    if variants is None:
+        yield Problem(path, "needs \"variants\" in the same flag")
+        return
+    for name in split:
+        if name not in variants:
+            yield Problem(f"{path}.{name}", _unknown_variant(name, variants))
+    if sum(split.values()) == 0:
+        yield Problem(path, "weights add up to 0; at least one must be positive")
+
+
+def _percentage_problems(percentage: float, path: str) -> Iterator[Problem]:
+    if abs(percentage * 100 - round(percentage * 100)) > 1e-6:
+        yield Problem(path, f"{percentage} has more than two decimal places (steps of 0.01)")
+
+
+def _unknown_variant(name: str, variants: Mapping[str, Any]) -> str:
+    return f"unknown variant {json.dumps(name)} (variants: {', '.join(variants)})"
+
+
+def _cycle_problems(flags: Mapping[str, Any]) -> Iterator[Problem]:
+    """One problem per cycle in `requires`, named by its path through the flags."""
+    requires = {key: [r for r in flag.get("requires", []) if r in flags] for key, flag in flags.items()}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    reported: set[frozenset[str]] = set()
+
+    def visit(key: str, path: list[str]) -> Iterator[Problem]:
+        state[key] = 1
+        path.append(key)
+        for required in requires[key]:
+            if state.get(required) == 1:
+                cycle = path[path.index(required) :] + [required]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    yield Problem(
+                        format_path([cycle[0], "requires"]),
+                        f"cycle of prerequisites: {' -> '.join(cycle)}",
+                    )
+            elif required not in state:
+                yield from visit(required, path)
+        path.pop()
+        state[key] = 2
+
+    for key in flags:
+        if key not in state:
+            yield from visit(key, [])
+
+
+def _typo_warnings(document: Mapping[str, Any]) -> Iterator[Problem]:
+    for key in document:
+        if key.startswith("_") and key not in _RESERVED_DOCUMENT_KEYS:
+            hint = _likely_meant(key, _RESERVED_DOCUMENT_KEYS)
+            if hint:
+                yield Problem(format_path([key]), f"unknown key; did you mean {json.dumps(hint)}?")
+    for key, flag in flag_items(document):
+        for field in flag:
+            if field in RESERVED_FLAG_KEYS:
+                continue
+            hint = _likely_meant(field, RESERVED_FLAG_KEYS)
+            if hint:
+                yield Problem(
+                    format_path([key, field]),
+                    f"did you mean {json.dumps(hint)}? (kept as an attribute)",
+                )
+
+
+def _likely_meant(word: str, candidates: Any) -> str | None:
+    """The reserved name `word` is one edit (or only case) away from, if any."""
+    for candidate in sorted(candidates):
+        if word.lower() == candidate.lower() or _one_edit_apart(word, candidate):
+            return str(candidate)
+    return None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when one insertion, deletion, substitution or swap of neighbours turns a into b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(longer)):
+        if longer[:i] + longer[i + 1 :] == shorter:
+            return True
+    return False

@@ -1,0 +1,72 @@
+"""The one tree of errors flagkit raises.
+
+```
+FlagkitError
+├── DocumentError                 a flag document cannot be used
+│   ├── SchemaValidationError     it breaks the JSON Schema (or is not JSON at all)
+│   └── InvalidFlagError          it passes the schema but makes no sense
+│                                 (a cycle in `requires`, an unknown segment, ...)
+└── SourceError                   a source could not produce a document
+```
+
+Evaluation never raises on data (`Flags.enabled`, `Flags.evaluate`); these are
+raised by loading and refreshing, so that a bad document is rejected before it
+can serve a single answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "DocumentError",
+    "FlagkitError",
+    "InvalidFlagError",
+    "Problem",
+    "SchemaValidationError",
+    "SourceError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a document: where (a JSON path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class FlagkitError(Exception):
+    """The base of every error flagkit raises."""
+
+
+class DocumentError(FlagkitError):
+    """A flag document was rejected; `problems` lists every reason, each with its path."""
+
+    def __init__(self, problems: Sequence[Problem], *, source: str | None = None) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        lines = [str(problem) for problem in self.problems]
+        if len(lines) == 1:
+            return lines[0]
+        head = f"{len(lines)} problems in the flag document"
+        return "\n".join([head + ":", *(f"  {line}" for line in lines)])
+
+
+class SchemaValidationError(DocumentError):
+    """The document is not JSON, or does not match the flag document schema."""
+
+
+class InvalidFlagError(DocumentError):
+    """The document matches the schema but contradicts itself (cycles, unknown references)."""
+
+
+class SourceError(FlagkitError):
+    """A source (file, AppConfig, Agent) could not produce a document."""

@@ -1,0 +1,243 @@
+"""FlagSet + flag + tenant → answer: the precedence of the contract, top to bottom, in `decide`.
+
+Pure functions: no I/O, no locks, no logging. `decide` returns a precomputed
+`Decision` (only a weighted split chooses among several), so the hot path
+allocates nothing; `evaluate` turns it into a public `Evaluation`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any
+
+from mmh3 import hash as _murmur3_32
+
+from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED
+from flagkit.flagset import (
+    USE_DEFAULT,
+    CompiledFlag,
+    Condition,
+    Decision,
+    FlagSet,
+    Operator,
+    Outcome,
+    Rule,
+    Split,
+)
+from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant
+
+__all__ = ["decide", "evaluate", "tenant_parts"]
+
+_ID_KEYS = ("id", "tenant", "targetingKey")
+_RANK = RANK_OF_RESIDUE
+
+
+def decide(
+    flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+) -> Decision:
+    """The first step that decides, decides (see the contract's "Meaning of a flag")."""
+    if not flag.enabled:
+        return flag.disabled
+    if flag.requires:
+        for prerequisite, failed in flag.requires:
+            on = decide(prerequisite, tenant_id, tier, attributes).on
+            if not on:
+                return flag.missing_key if on is None else failed
+    if flag.excluded:
+        if not tenant_id:
+            return flag.missing_key
+        if tenant_id in flag.excluded:
+            return flag.excluded_decision
+    if flag.rules:
+        for rule in flag.rules:
+            if _rule_matches(rule, tenant_id, tier, attributes):
+                return _serve_rule(flag, rule, tenant_id, attributes)
+    if flag.targets:
+        if not tenant_id:
+            return flag.missing_key
+        target = flag.targets.get(tenant_id)
+        if target is not None:
+            return _serve(flag, target, tenant_id, attributes)
+    if tier is not None and tier in flag.tiers:
+        return _serve(flag, flag.tier_outcome, tenant_id, attributes)
+    if flag.threshold >= 0:
+        key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
+        if not key:
+            return flag.missing_key if flag.stickiness is None else flag.not_in_split
+        if _RANK[_murmur3_32(flag.hash_prefix + key, 0, False) % 10_000] < flag.threshold:
+            return _serve(flag, flag.rollout_on, tenant_id, attributes)
+        return flag.rollout_off
+    return _serve(flag, flag.fallthrough, tenant_id, attributes)
+
+
+def evaluate(
+    flagset: FlagSet, key: str, tenant: object, default: Any = None
+) -> Evaluation:
+    """The full `Evaluation` of flag `key` for `tenant`; never raises on data."""
+    flag = flagset.flags.get(key)
+    if flag is None:
+        return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
+    parts = tenant_parts(tenant)
+    if isinstance(parts, str):
+        return _error(flagset, key, default, ErrorCode.INVALID_CONTEXT, parts, flag.attributes)
+    decision = decide(flag, *parts)
+    value = default if decision.value is USE_DEFAULT else decision.value
+    return Evaluation(
+        flag=key,
+        value=value,
+        enabled=bool(decision.on),
+        variant=decision.variant,
+        reason=decision.reason,
+        rule=decision.rule,
+        error_code=decision.error_code,
+        error_message=decision.error_message,
+        attributes=flag.attributes,
+        version=flagset.version,
+    )
+
+
+def tenant_parts(tenant: object) -> tuple[str | None, str | None, Mapping[str, Any]] | str:
+    """(id, tier, attributes) of any accepted tenant form, or a message saying why it is not one."""
+    if isinstance(tenant, str) or tenant is None:
+        return tenant, None, EMPTY_ATTRIBUTES
+    if isinstance(tenant, Tenant):
+        tenant_id, tier, attributes = tenant.id, tenant.tier, tenant.attributes
+    elif isinstance(tenant, Mapping):
+        id_key = next((name for name in _ID_KEYS if name in tenant), None)
+        tenant_id = None if id_key is None else tenant[id_key]
+        tier = tenant.get("tier")
+        attributes = {name: value for name, value in tenant.items() if name not in (id_key, "tier")}
+    elif hasattr(tenant, "id"):
+        tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
+        attributes = getattr(tenant, "attributes", None) or EMPTY_ATTRIBUTES
+    else:
+        return (
+            f"a tenant is a str, a flagkit.Tenant, a mapping with 'id' or an object with .id; "
+            f"got {type(tenant).__name__}"
+        )
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        return f"tenant id must be a str, got {type(tenant_id).__name__}"
+    if tier is not None and not isinstance(tier, str):
+        return f"tenant tier must be a str, got {type(tier).__name__}"
+    if not isinstance(attributes, Mapping):
+        return f"tenant attributes must be a mapping, got {type(attributes).__name__}"
+    return tenant_id, tier, attributes
+
+
+def _error(
+    flagset: FlagSet,
+    key: str,
+    default: Any,
+    code: ErrorCode,
+    message: str,
+    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES,
+) -> Evaluation:
+    return Evaluation(
+        flag=key,
+        value=default,
+        enabled=False,
+        variant=None,
+        reason=Reason.ERROR,
+        error_code=code,
+        error_message=message,
+        attributes=attributes,
+        version=flagset.version,
+    )
+
+
+def _sticky_value(flag: CompiledFlag, attributes: Mapping[str, Any]) -> str | None:
+    """The custom stickiness attribute as hashed text; ints count, other types do not."""
+    value = attributes.get(flag.stickiness) if flag.stickiness else None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _serve(
+    flag: CompiledFlag, outcome: Outcome, tenant_id: str | None, attributes: Mapping[str, Any]
+) -> Decision:
+    if outcome.__class__ is Decision:
+        return outcome  # type: ignore[return-value]
+    split: Split = outcome  # type: ignore[assignment]
+    key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
+    if not key:
+        return flag.missing_key if flag.stickiness is None else flag.not_in_split
+    h = _murmur3_32(flag.hash_prefix + key, VARIANT_SEED, False)
+    return split.decisions[bisect_left(split.cumulative, h % split.total_weight + 1)]
+
+
+def _serve_rule(
+    flag: CompiledFlag, rule: Rule, tenant_id: str | None, attributes: Mapping[str, Any]
+) -> Decision:
+    if rule.threshold is None:
+        return _serve(flag, rule.outcome, tenant_id, attributes)
+    key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
+    if not key:
+        return flag.missing_key if flag.stickiness is None else flag.not_in_split
+    if _RANK[_murmur3_32(flag.hash_prefix + key, 0, False) % 10_000] < rule.threshold:
+        return _serve(flag, rule.outcome, tenant_id, attributes)
+    assert rule.off is not None
+    return rule.off
+
+
+def _rule_matches(
+    rule: Rule, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+) -> bool:
+    for condition in rule.conditions:
+        if not _condition_holds(condition, tenant_id, tier, attributes):
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+def _condition_holds(
+    condition: Condition, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+) -> bool:
+    name = condition.attribute
+    if name == "id":
+        value: Any = tenant_id if tenant_id else _MISSING
+    elif name == "tier":
+        value = tier if tier is not None else _MISSING
+    else:
+        value = attributes.get(name, _MISSING)
+    operator = condition.operator
+    if operator is Operator.EXISTS:
+        return (value is not _MISSING and value is not None) is condition.operand
+    if value is _MISSING:
+        return False  # A missing attribute matches no test, negated or not.
+    if operator is Operator.EQUALS:
+        return _same(value, condition.operand)
+    if operator is Operator.NOT_EQUALS:
+        return not _same(value, condition.operand)
+    found = _any_in(value, condition.operand)
+    if operator in (Operator.IN, Operator.IN_SEGMENT):
+        return found
+    return not found
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """JSON equality: true is not 1, 1 is 1.0; a list attribute matches if any element does."""
+    if isinstance(value, list | tuple):
+        return any(_same(item, expected) for item in value)
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return value is expected
+    return bool(value == expected)
+
+
+def _any_in(value: Any, members: frozenset[Any]) -> bool:
+    """Membership; a list attribute is in when any of its elements is; bools only match bools."""
+    if isinstance(value, list | tuple):
+        return any(_any_in(item, members) for item in value)
+    try:
+        if value not in members:
+            return False
+    except TypeError:  # Unhashable (a JSON object) is in no list.
+        return False
+    if isinstance(value, bool) or value in (0, 1):
+        return any(_same(value, member) for member in members if member == value)
+    return True

@@ -1,0 +1,76 @@
+"""The values flagkit hands out: tenants, evaluations, reasons and error codes."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["EMPTY_ATTRIBUTES", "ErrorCode", "Evaluation", "Reason", "Tenant"]
+
+EMPTY_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+
+
+class Reason(enum.StrEnum):
+    """Why an evaluation produced its value; exactly OpenFeature's reason names."""
+
+    STATIC = "STATIC"
+    TARGETING_MATCH = "TARGETING_MATCH"
+    SPLIT = "SPLIT"
+    DISABLED = "DISABLED"
+    DEFAULT = "DEFAULT"
+    ERROR = "ERROR"
+    CACHED = "CACHED"
+    STALE = "STALE"
+    UNKNOWN = "UNKNOWN"
+
+
+class ErrorCode(enum.StrEnum):
+    """What went wrong when an evaluation fell back to the caller's default; OpenFeature's names."""
+
+    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+    PARSE_ERROR = "PARSE_ERROR"
+    TYPE_MISMATCH = "TYPE_MISMATCH"
+    TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"
+    INVALID_CONTEXT = "INVALID_CONTEXT"
+    PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
+    GENERAL = "GENERAL"
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """Who a flag is evaluated for.
+
+    `id` is hashed for percentage rollouts and matched against tenant lists exactly
+    as given; `tier` is matched against a flag's `tiers`; `attributes` are what
+    `rules` and a custom `stickiness` look at.
+    """
+
+    id: str | None
+    tier: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The full answer for one flag and one tenant; it never needs an exception to explain itself.
+
+    `rule` names the step that decided (`kill-switch`, `requires:payments`,
+    `excludedTenants`, `rules[2]` or the rule's id, `tenants`, `segments:NAME`,
+    `tiers`, `percentage`, `default`, `static`), so "why does acme (not) see
+    featureA?" has a one-line answer. `error_code` and `error_message` are set only
+    when the caller's default was returned because of an error.
+    """
+
+    flag: str
+    value: Any
+    enabled: bool
+    variant: str | None
+    reason: Reason
+    rule: str | None = None
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
+    version: str | None = None

@@ -1,0 +1,181 @@
+"""The flag document's JSON Schema: the packaged copy, its draft-04 rendition, and validation.
+
+`validate()` reports every problem, each as a `Problem` whose path is the JSON
+path of the offending value (`featureA.percentage`), so that the message a
+product manager reads points at the line to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from flagkit._schema_check import Check, compile_check
+from flagkit.errors import Problem, SchemaValidationError
+
+__all__ = [
+    "FLAG_KEY_PATTERN",
+    "draft4_schema",
+    "format_path",
+    "json_schema",
+    "to_draft4",
+    "validate",
+]
+
+FLAG_KEY_PATTERN = "^[a-z][a-zA-Z0-9_-]{0,63}$"
+SCHEMA_FILE = "flags.v1.schema.json"
+DRAFT4_SCHEMA_FILE = "flags.v1.draft4.schema.json"
+ROOT = "(document)"
+_DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
+
+
+@cache
+def json_schema() -> Mapping[str, Any]:
+    """The JSON Schema (2020-12) every flag document is validated against."""
+    text = resources.files("flagkit.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def draft4_schema() -> Mapping[str, Any]:
+    """The same schema as draft-04, the only draft AppConfig's JSON Schema validator accepts."""
+    text = resources.files("flagkit.schemas").joinpath(DRAFT4_SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def to_draft4(schema: Any) -> Any:
+    """Render a 2020-12 schema that uses only draft-04 keywords in draft-04 spelling.
+
+    `$defs` become `definitions` (and so do the `$ref`s into them), `$id` becomes
+    `id`, and boolean schemas become `{}` / `{"not": {}}`.
+    """
+    if schema is True:
+        return {}
+    if schema is False:
+        return {"not": {}}
+    if isinstance(schema, list):
+        return [to_draft4(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    rendered: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "$schema":
+            rendered[key] = _DRAFT4_URI
+        elif key == "$id":
+            rendered["id"] = value.replace(SCHEMA_FILE, DRAFT4_SCHEMA_FILE)
+        elif key == "$defs":
+            rendered["definitions"] = {name: to_draft4(sub) for name, sub in value.items()}
+        elif key == "$ref":
+            rendered[key] = value.replace("#/$defs/", "#/definitions/")
+        elif key in ("properties", "patternProperties"):
+            rendered[key] = {name: to_draft4(sub) for name, sub in value.items()}
+        else:
+            rendered[key] = to_draft4(value)
+    return rendered
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """`["featureA", "rules", 2, "when"]` → `featureA.rules[2].when`; the root is `(document)`."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part and all(ch.isalnum() or ch in "_-$" for ch in part):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return text or ROOT
+
+
+def validate(document: Any) -> None:
+    """Raise `SchemaValidationError` listing every way `document` breaks the schema.
+
+    A valid document is confirmed by the fast check alone; only a failing one
+    loads `jsonschema` to name every problem.
+    """
+    if _fast_check()(document):
+        return
+    validator = _validator()
+    problems = [problem for error in validator.iter_errors(document) for problem in _problems(error)]
+    if problems:
+        problems.sort(key=lambda problem: problem.path)
+        raise SchemaValidationError(problems)
+
+
+@cache
+def _fast_check() -> Check:
+    return compile_check(json_schema())
+
+
+@cache
+def _validator() -> Any:
+    # Imported here: building a validator is the expensive part of `import jsonschema`'s
+    # users, and `import flagkit` should stay light.
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(json_schema())
+    return Draft202012Validator(json_schema())
+
+
+def _render(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problems(error: Any) -> list[Problem]:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        return [
+            Problem(format_path([*path, key]), _unexpected_key(error.schema))
+            for key in _unexpected_keys(error.schema, error.instance)
+        ]
+    return [Problem(format_path(path), _message(error))]
+
+
+def _unexpected_keys(schema: Mapping[str, Any], instance: Mapping[str, Any]) -> list[str]:
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    return sorted(
+        key
+        for key in instance
+        if key not in known and not any(re.search(pattern, key) for pattern in patterns)
+    )
+
+
+def _unexpected_key(schema: Mapping[str, Any]) -> str:
+    patterns = schema.get("patternProperties", {})
+    if FLAG_KEY_PATTERN in patterns:
+        return (
+            "not a valid flag key (a flag key starts with a lowercase letter and has at most "
+            "64 letters, digits, '_' and '-'; keys starting with '$' or '_' are metadata)"
+        )
+    known = schema.get("properties", {})
+    if known:
+        return f"unknown field (expected one of: {', '.join(known)})"
+    return "not a valid name (letters, digits, '_', '.', ':' and '-'; at most 64)"
+
+
+def _message(error: Any) -> str:
+    """jsonschema's message, reworded where it speaks Python instead of JSON or hides the fix."""
+    validator, instance, expected = error.validator, error.instance, error.validator_value
+    if validator == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"{_render(instance)} is not of type {' or '.join(repr(k) for k in kinds)}"
+    if validator == "oneOf" and all(
+        set(option) == {"required"} for option in expected if isinstance(option, dict)
+    ):
+        names = [option["required"][0] for option in expected]
+        present = [name for name in names if isinstance(instance, dict) and name in instance]
+        wanted = ", ".join(names)
+        if present:
+            return f"has {', '.join(present)}; give exactly one of: {wanted}"
+        return f"needs exactly one of: {wanted}"
+    if validator == "pattern":
+        return f"{_render(instance)} does not match {expected}"
+    return str(error.message)

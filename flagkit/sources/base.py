@@ -1,0 +1,36 @@
+"""The Source protocol: what `Flags` needs from anything that supplies flag documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Snapshot", "Source"]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One version of a document as a source delivered it, before any checking.
+
+    `content` is the raw bytes; `version` is the source's label for it (AppConfig's
+    `Version-Label`, a file's content hash), None when the source has none.
+    """
+
+    content: bytes
+    version: str | None
+    content_type: str = "application/json"
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Implemented by `FileSource`, `MemorySource` and the AppConfig sources.
+
+    `fetch()` returns the current document, or None when the source knows it is
+    unchanged since the last fetch; it raises `flagkit.SourceError` when it cannot
+    reach its document. `description` names the source in messages and status.
+    """
+
+    @property
+    def description(self) -> str: ...
+
+    def fetch(self) -> Snapshot | None: ...

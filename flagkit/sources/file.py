@@ -1,0 +1,45 @@
+"""A flag document in a local JSON file: the embedded default."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
+from flagkit.errors import SchemaValidationError, Problem, SourceError
+from flagkit.schema import ROOT
+from flagkit.sources.base import Snapshot
+
+__all__ = ["FileSource", "content_version"]
+
+
+def content_version(content: bytes) -> str:
+    """A version label derived from the bytes themselves: `sha256:` and 12 hex digits."""
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:12]
+
+
+class FileSource:
+    """Reads a JSON file on every fetch; its version is a hash of the content."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+
+    @property
+    def description(self) -> str:
+        return f"file:{self.path}"
+
+    def fetch(self) -> Snapshot:
+        try:
+            with self.path.open("rb") as handle:
+                content = handle.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise SourceError(f"cannot read flag document {str(self.path)!r}: {exc.strerror}") from exc
+        if len(content) > self.max_bytes:
+            size = self.path.stat().st_size
+            raise SchemaValidationError(
+                [Problem(ROOT, f"{size} bytes is larger than the limit of {self.max_bytes} bytes")],
+                source=self.description,
+            )
+        return Snapshot(content, content_version(content))

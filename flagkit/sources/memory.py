@@ -1,0 +1,44 @@
+"""A document held in memory: `Flags.from_dict`, and a test double users can swap documents in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flagkit.errors import Problem, SchemaValidationError
+from flagkit.schema import ROOT
+from flagkit.sources.base import Snapshot
+from flagkit.sources.file import content_version
+
+__all__ = ["MemorySource"]
+
+
+class MemorySource:
+    """Serves the document it was given until `update()` gives it another.
+
+    The document is serialised at once, so later changes to the caller's dict
+    change nothing, and a value JSON cannot hold is refused up front.
+    """
+
+    def __init__(self, document: Mapping[str, Any], *, version: str | None = None) -> None:
+        self._snapshot = self._snapshot_of(document, version)
+
+    @property
+    def description(self) -> str:
+        return "memory"
+
+    def update(self, document: Mapping[str, Any], *, version: str | None = None) -> None:
+        """Replace the document; the next `Flags.refresh()` picks it up."""
+        self._snapshot = self._snapshot_of(document, version)
+
+    def fetch(self) -> Snapshot:
+        return self._snapshot
+
+    @staticmethod
+    def _snapshot_of(document: Mapping[str, Any], version: str | None) -> Snapshot:
+        try:
+            content = json.dumps(document, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise SchemaValidationError([Problem(ROOT, f"not JSON data: {exc}")]) from None
+        return Snapshot(content, version or content_version(content))
