@@ -20,6 +20,7 @@ __all__ = ["Check", "compile_check"]
 Check = Callable[[Any], bool]
 
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
+_STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern"})
 _TYPES: Mapping[str, Callable[[Any], bool]] = {
     "object": lambda value: isinstance(value, dict),
     "array": lambda value: isinstance(value, list),
@@ -36,26 +37,56 @@ def compile_check(root: Mapping[str, Any]) -> Check:
     """Compile `root` (a 2020-12 schema with local `$ref`s only) into one predicate."""
     definitions: Mapping[str, Any] = root.get("$defs", {})
     compiled: dict[str, Check] = {}
+    building: set[str] = set()
 
     def reference(ref: str) -> Check:
         prefix = "#/$defs/"
         if not ref.startswith(prefix):
             raise ValueError(f"unsupported $ref {ref!r}")
         name = ref[len(prefix) :]
+        if name in building:  # A recursive reference: look the check up when it runs.
+            return lambda value: compiled[name](value)
         if name not in compiled:
-            compiled[name] = lambda value: compiled[name](value)  # placeholder for recursion
+            building.add(name)
             compiled[name] = build(definitions[name])
-        return lambda value: compiled[name](value)
+            building.discard(name)
+        return compiled[name]
 
     def build(schema: Any) -> Check:
         if schema is True:
             return lambda value: True
         if schema is False:
             return lambda value: False
+        keys = set(schema) - _ANNOTATIONS
+        if schema.get("type") == "string" and keys <= _STRING_KEYWORDS:
+            return string_check(schema)
         checks = [check for key in schema if key not in _ANNOTATIONS for check in keyword(key, schema)]
         if len(checks) == 1:
             return checks[0]
-        return lambda value: all(check(value) for check in checks)
+
+        def every(value: Any) -> bool:
+            for check in checks:
+                if not check(value):
+                    return False
+            return True
+
+        return every
+
+    def string_check(schema: Mapping[str, Any]) -> Check:
+        """`type: string` with its length and pattern limits, fused: the most common leaf."""
+        shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
+        pattern = schema.get("pattern")
+        search = re.compile(pattern).search if pattern is not None else None
+
+        def check(value: Any) -> bool:
+            if value.__class__ is not str and not isinstance(value, str):
+                return False
+            size = len(value)
+            if size < shortest or (longest is not None and size > longest):
+                return False
+            return search is None or search(value) is not None
+
+        return check
 
     def keyword(key: str, schema: Mapping[str, Any]) -> list[Check]:
         value = schema[key]
@@ -75,7 +106,15 @@ def compile_check(root: Mapping[str, Any]) -> Check:
             return [lambda instance: not isinstance(instance, dict) or len(instance) >= value]
         if key == "items":
             item = build(value)
-            return [lambda instance: not isinstance(instance, list) or all(map(item, instance))]
+
+            def items(instance: Any) -> bool:
+                if isinstance(instance, list):
+                    for element in instance:
+                        if not item(element):
+                            return False
+                return True
+
+            return [items]
         if key == "minimum":
             return [lambda instance: not _is_number(instance) or instance >= value]
         if key == "maximum":

@@ -30,7 +30,7 @@ VARIANT_SEED = 86028157
 
 
 RANK_OF_RESIDUE: tuple[int, ...] = tuple(
-    (residue % 100) * 100 + residue // 100 for residue in range(10_000)
+    [(residue % 100) * 100 + residue // 100 for residue in range(10_000)]
 )
 """`RANK_OF_RESIDUE[h % 10000]` equals the formula's rank of `h`.
 

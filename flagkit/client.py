@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flagkit.compiler import compile_document
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, load_document
 from flagkit.errors import DocumentError, SourceError
-from flagkit.evaluation import decide, evaluate, tenant_parts
+from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
 from flagkit.sources.base import Source
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
 
+if TYPE_CHECKING:
+    import logging
+
 __all__ = ["ChangeCallback", "Flags", "FlagsStatus"]
 
-logger = logging.getLogger("flagkit")
+LOGGER_NAME = "flagkit"
 
 ChangeCallback = Callable[[str | None, str | None, frozenset[str]], None]
 """Called as `callback(old_version, new_version, changed_flag_keys)` after a new document is in."""
@@ -63,7 +65,7 @@ class Flags:
         self._callbacks: list[ChangeCallback] = []
         self._last_error: str | None = None
         self._failures = 0
-        self._flagset: FlagSet = self._load_required()
+        self._install(self._load_required())
         self._loaded_at = self._last_attempt = time.time()
 
     # -- construction -----------------------------------------------------------------------
@@ -88,20 +90,21 @@ class Flags:
         `tenant` is a tenant id, a `Tenant`, a mapping with `id` (or `tenant` or
         `targetingKey`) and optional `tier`, or any object with `.id` and optional `.tier`.
         """
-        compiled = self._flagset.flags.get(flag)
-        if compiled is None:
+        try:
+            decider = self._deciders[flag]
+        except KeyError:
             return default
         if tenant.__class__ is str:
-            on = decide(compiled, tenant, None, EMPTY_ATTRIBUTES).on  # type: ignore[arg-type]
+            on = decider(tenant, None, EMPTY_ATTRIBUTES).on  # type: ignore[arg-type]
         elif tenant.__class__ is Tenant and (
             tenant.id is None or tenant.id.__class__ is str  # type: ignore[attr-defined]
         ):
-            on = decide(compiled, tenant.id, tenant.tier, tenant.attributes).on  # type: ignore[attr-defined]
+            on = decider(tenant.id, tenant.tier, tenant.attributes).on  # type: ignore[attr-defined]
         else:
             parts = tenant_parts(tenant)
             if isinstance(parts, str):
                 return default
-            on = decide(compiled, *parts).on
+            on = decider(*parts).on
         return default if on is None else on
 
     def evaluate(self, flag: str, tenant: object, default: Any = None) -> Evaluation:
@@ -110,13 +113,13 @@ class Flags:
 
     def value(self, flag: str, tenant: object, default: Any = None) -> Any:
         """The served value: a variant's value for variant flags, True/False for boolean ones."""
-        compiled = self._flagset.flags.get(flag)
-        if compiled is None:
+        decider = self._flagset.deciders.get(flag)
+        if decider is None:
             return default
         parts = tenant_parts(tenant)
         if isinstance(parts, str):
             return default
-        served = decide(compiled, *parts).value
+        served = decider(*parts).value
         return default if served is USE_DEFAULT else served
 
     def enabled_flags(self, tenant: object) -> list[str]:
@@ -124,7 +127,7 @@ class Flags:
         parts = tenant_parts(tenant)
         if isinstance(parts, str):
             return []
-        return [key for key, flag in self._flagset.flags.items() if decide(flag, *parts).on]
+        return [key for key, decider in self._flagset.deciders.items() if decider(*parts).on]
 
     @property
     def flagset(self) -> FlagSet:
@@ -176,7 +179,8 @@ class Flags:
                 self._failures += 1
                 self._last_error = str(exc)
                 raise
-            old, self._flagset = self._flagset, new
+            old = self._flagset
+            self._install(new)
             self._loaded_at = self._last_attempt
             self._record_success()
         self._notify(old, new)
@@ -218,8 +222,16 @@ class Flags:
             exc.source = self._source.description
             raise
         for warning in checked.warnings:
-            logger.warning("flag document %s (%s): %s", version, self._source.description, warning)
+            _logger().warning(
+                "flag document %s (%s): %s", version, self._source.description, warning
+            )
         return compile_document(checked, version=version)
+
+    def _install(self, flagset: FlagSet) -> None:
+        """Serve `flagset` from now on. Readers use one attribute or the other, never both,
+        so every answer comes from one whole document."""
+        self._flagset = flagset
+        self._deciders = flagset.deciders
 
     def _record_success(self) -> None:
         self._failures = 0
@@ -235,4 +247,11 @@ class Flags:
             try:
                 callback(old.version, new.version, changed)
             except Exception:
-                logger.exception("flagkit on_change callback %r failed", callback)
+                _logger().exception("flagkit on_change callback %r failed", callback)
+
+
+def _logger() -> logging.Logger:
+    """The `flagkit` logger, imported on first use: most processes never log from here."""
+    import logging
+
+    return logging.getLogger(LOGGER_NAME)

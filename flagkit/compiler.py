@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flagkit.bucketing import rollout_threshold
+from flagkit.evaluation import decider_for
 from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
 from flagkit.flagset import (
     USE_DEFAULT,
@@ -46,7 +47,8 @@ def compile_document(checked: CheckedDocument, *, version: str | None = None) ->
     for key in raw_flags:
         build(key)
     ordered = {key: compiled[key] for key in raw_flags}
-    return FlagSet(ordered, version, segments)
+    deciders = {key: decider_for(flag) for key, flag in ordered.items()}
+    return FlagSet(ordered, version, segments, deciders)
 
 
 class _FlagCompiler:

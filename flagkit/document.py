@@ -130,17 +130,30 @@ def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, 
 
 
 def _first_too_deep(document: Any) -> list[str | int] | None:
-    """The path of the first value nested deeper than MAX_NESTING_DEPTH, without recursion."""
+    """The path of the first value nested deeper than MAX_NESTING_DEPTH, without recursion.
+
+    Depths alone are tracked; the path is rebuilt only for a document that fails.
+    """
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            return _path_to_depth(document, MAX_NESTING_DEPTH + 1)
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
+    return None
+
+
+def _path_to_depth(document: Any, depth: int) -> list[str | int]:
     stack: list[tuple[Any, list[str | int]]] = [(document, [])]
     while stack:
         value, path = stack.pop()
-        if len(path) > MAX_NESTING_DEPTH:
+        if len(path) >= depth:
             return path
-        if isinstance(value, dict):
-            stack.extend((child, [*path, key]) for key, child in value.items())
-        elif isinstance(value, list):
-            stack.extend((child, [*path, index]) for index, child in enumerate(value))
-    return None
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack.extend((child, [*path, key]) for key, child in items if isinstance(child, dict | list))
+    return []
 
 
 def _semantic_problems(document: Mapping[str, Any]) -> Iterator[Problem]:

@@ -8,7 +8,8 @@ allocates nothing; `evaluate` turns it into a public `Evaluation`.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from mmh3 import hash as _murmur3_32
@@ -27,7 +28,10 @@ from flagkit.flagset import (
 )
 from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant
 
-__all__ = ["decide", "evaluate", "tenant_parts"]
+__all__ = ["Decider", "decide", "decider_for", "evaluate", "tenant_parts"]
+
+Decider = Callable[[str | None, str | None, Mapping[str, Any]], Decision]
+"""`decider(tenant_id, tier, attributes)`: one flag's `decide`, bound and possibly specialised."""
 
 _ID_KEYS = ("id", "tenant", "targetingKey")
 _RANK = RANK_OF_RESIDUE
@@ -71,6 +75,64 @@ def decide(
     return _serve(flag, flag.fallthrough, tenant_id, attributes)
 
 
+def decider_for(flag: CompiledFlag) -> Decider:
+    """A function that answers exactly as `decide(flag, ...)` does, as fast as the flag allows.
+
+    Flags of the shape AppConfig's console edits (kill switch, excluded tenants,
+    tenants and segments, tiers, a percentage keyed on the tenant id) get a closure
+    over precomputed locals; every other flag is `decide` itself, bound. A property
+    test holds the two equal.
+    """
+    if not flag.enabled:
+        disabled = flag.disabled
+        return lambda tenant_id, tier, attributes: disabled
+    outcomes = [*flag.targets.values(), flag.tier_outcome, flag.rollout_on, flag.fallthrough]
+    if (
+        flag.requires
+        or flag.rules
+        or flag.stickiness is not None
+        or not all(outcome.__class__ is Decision for outcome in outcomes)
+    ):
+        return partial(decide, flag)
+    return _lists_and_rollout(flag)
+
+
+def _lists_and_rollout(flag: CompiledFlag) -> Decider:
+    """Steps 3, 5, 6, 7 and 8 of `decide`, for a flag whose every outcome is a fixed Decision.
+
+    With no rules between them, excluded tenants (step 3) and listed tenants
+    (step 5) become one lookup, exclusions overriding listings.
+    """
+    listed: dict[str, Decision] = dict(flag.targets)  # type: ignore[arg-type]
+    listed.update(dict.fromkeys(flag.excluded, flag.excluded_decision))
+    tiers, on_tier = flag.tiers, flag.tier_outcome
+    threshold, prefix = flag.threshold, flag.hash_prefix
+    rollout_on, rollout_off = flag.rollout_on, flag.rollout_off
+    fallthrough, missing_key = flag.fallthrough, flag.missing_key
+    rank, murmur3 = _RANK, _murmur3_32
+
+    def decide_lists_and_rollout(
+        tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+    ) -> Decision:
+        if listed:
+            if not tenant_id:
+                return missing_key
+            hit = listed.get(tenant_id)
+            if hit is not None:
+                return hit
+        if tier is not None and tier in tiers:
+            return on_tier  # type: ignore[return-value]
+        if threshold >= 0:
+            if not tenant_id:
+                return missing_key
+            if rank[murmur3(prefix + tenant_id, 0, False) % 10_000] < threshold:
+                return rollout_on  # type: ignore[return-value]
+            return rollout_off
+        return fallthrough  # type: ignore[return-value]
+
+    return decide_lists_and_rollout
+
+
 def evaluate(
     flagset: FlagSet, key: str, tenant: object, default: Any = None
 ) -> Evaluation:
@@ -81,7 +143,7 @@ def evaluate(
     parts = tenant_parts(tenant)
     if isinstance(parts, str):
         return _error(flagset, key, default, ErrorCode.INVALID_CONTEXT, parts, flag.attributes)
-    decision = decide(flag, *parts)
+    decision = flagset.deciders[key](*parts)
     value = default if decision.value is USE_DEFAULT else decision.value
     return Evaluation(
         flag=key,

@@ -9,7 +9,7 @@ flag allocates nothing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -145,13 +145,14 @@ class CompiledFlag:
 class FlagSet:
     """Every flag of one document version, by key, plus the segments they were compiled with.
 
-    `flags` is a plain dict for lookup speed on the hot path; nothing writes to it
-    after compiling.
+    `flags` and `deciders` (each flag's `flagkit.evaluation.decider_for`) are plain
+    dicts for lookup speed on the hot path; nothing writes to them after compiling.
     """
 
     flags: Mapping[str, CompiledFlag]
     version: str | None
     segments: Mapping[str, frozenset[str]]
+    deciders: Mapping[str, Callable[[str | None, str | None, Mapping[str, Any]], Decision]]
 
     @property
     def keys(self) -> tuple[str, ...]:

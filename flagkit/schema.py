@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-from importlib import resources
+import os
 from typing import Any
 
 from flagkit._schema_check import Check, compile_check
@@ -30,22 +30,27 @@ FLAG_KEY_PATTERN = "^[a-z][a-zA-Z0-9_-]{0,63}$"
 SCHEMA_FILE = "flags.v1.schema.json"
 DRAFT4_SCHEMA_FILE = "flags.v1.draft4.schema.json"
 ROOT = "(document)"
+_SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schemas")
 _DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
 
 
 @cache
 def json_schema() -> Mapping[str, Any]:
     """The JSON Schema (2020-12) every flag document is validated against."""
-    text = resources.files("flagkit.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return _read_packaged(SCHEMA_FILE)
 
 
 @cache
 def draft4_schema() -> Mapping[str, Any]:
     """The same schema as draft-04, the only draft AppConfig's JSON Schema validator accepts."""
-    text = resources.files("flagkit.schemas").joinpath(DRAFT4_SCHEMA_FILE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    return _read_packaged(DRAFT4_SCHEMA_FILE)
+
+
+def _read_packaged(name: str) -> dict[str, Any]:
+    # A plain path rather than importlib.resources: flagkit installs as files, and
+    # importlib.resources would add pathlib and urllib to every start.
+    with open(os.path.join(_SCHEMA_DIR, name), encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
     return schema
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
+
+from mmh3 import hash128
 
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import SchemaValidationError, Problem, SourceError
@@ -15,15 +15,19 @@ __all__ = ["FileSource", "content_version"]
 
 
 def content_version(content: bytes) -> str:
-    """A version label derived from the bytes themselves: `sha256:` and 12 hex digits."""
-    return "sha256:" + hashlib.sha256(content).hexdigest()[:12]
+    """A version label derived from the bytes themselves: `hash:` and 16 hex digits.
+
+    MurmurHash3 (128-bit), not a cryptographic hash: it labels versions, it does
+    not authenticate them, and it spares `import flagkit` loading OpenSSL.
+    """
+    return f"hash:{hash128(content, 0, False):032x}"[:21]
 
 
 class FileSource:
     """Reads a JSON file on every fetch; its version is a hash of the content."""
 
     def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> None:
-        self.path = Path(path)
+        self.path = os.fspath(path)
         self.max_bytes = max_bytes
 
     @property
@@ -32,12 +36,12 @@ class FileSource:
 
     def fetch(self) -> Snapshot:
         try:
-            with self.path.open("rb") as handle:
+            with open(self.path, "rb") as handle:
                 content = handle.read(self.max_bytes + 1)
         except OSError as exc:
-            raise SourceError(f"cannot read flag document {str(self.path)!r}: {exc.strerror}") from exc
+            raise SourceError(f"cannot read flag document {self.path!r}: {exc.strerror}") from exc
         if len(content) > self.max_bytes:
-            size = self.path.stat().st_size
+            size = os.path.getsize(self.path)
             raise SchemaValidationError(
                 [Problem(ROOT, f"{size} bytes is larger than the limit of {self.max_bytes} bytes")],
                 source=self.description,
