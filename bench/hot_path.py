@@ -152,8 +152,10 @@ def main() -> None:
     args = parser.parse_args()
 
     medians = hot_path(args.rounds)
-    print(f"enabled() over {TENANT_COUNT:,} tenants, {FLAG_COUNT}-flag document, "
-          f"median of {args.rounds} rounds")
+    print(
+        f"enabled() over {TENANT_COUNT:,} tenants, {FLAG_COUNT}-flag document, "
+        f"median of {args.rounds} rounds"
+    )
     print(f"{'case':32} {'ns/call':>9} {'x floor':>8} {'target':>7}")
     pairs = [
         ("flagkit percentage, str", "floor, str", 1.5),
@@ -164,13 +166,17 @@ def main() -> None:
         print(f"{name:32} {medians[name]:9.0f}")
     for name, floor, target in pairs:
         ratio = medians[name] / medians[floor]
-        verdict = "" if target is None else f"<= {target}x " + ("ok" if ratio <= target else "MISSED")
+        verdict = (
+            "" if target is None else f"<= {target}x " + ("ok" if ratio <= target else "MISSED")
+        )
         print(f"{name:32} {medians[name]:9.0f} {ratio:7.2f}x  {verdict}")
 
     bare, load = startup(args.rounds)
     over = load - bare
-    print(f"\nstartup: bare interpreter {bare:.1f} ms, import flagkit + from_file {load:.1f} ms, "
-          f"difference {over:.1f} ms (target <= 40 ms: {'ok' if over <= 40 else 'MISSED'})")
+    print(
+        f"\nstartup: bare interpreter {bare:.1f} ms, import flagkit + from_file {load:.1f} ms, "
+        f"difference {over:.1f} ms (target <= 40 ms: {'ok' if over <= 40 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ _TYPES: Mapping[str, Callable[[Any], bool]] = {
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
     "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "integer": lambda value: (isinstance(value, int) and not isinstance(value, bool))
-    or (isinstance(value, float) and value.is_integer()),
+    "integer": lambda value: (
+        (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, float) and value.is_integer())
+    ),
 }
 
 
@@ -60,12 +62,14 @@ def compile_check(root: Mapping[str, Any]) -> Check:
         keys = set(schema) - _ANNOTATIONS
         if schema.get("type") == "string" and keys <= _STRING_KEYWORDS:
             return string_check(schema)
-        checks = [check for key in schema if key not in _ANNOTATIONS for check in keyword(key, schema)]
+        checks = [
+            check for key in schema if key not in _ANNOTATIONS for check in keyword(key, schema)
+        ]
         if len(checks) == 1:
             return checks[0]
 
         def every(value: Any) -> bool:
-            for check in checks:
+            for check in checks:  # noqa: SIM110 - a plain loop: no generator per value on the load path
                 if not check(value):
                     return False
             return True
@@ -96,12 +100,16 @@ def compile_check(root: Mapping[str, Any]) -> Check:
             kinds = [_TYPES[kind] for kind in (value if isinstance(value, list) else [value])]
             return [lambda instance: any(kind(instance) for kind in kinds)]
         if key in ("properties", "patternProperties", "additionalProperties"):
-            return [] if key != "additionalProperties" and "additionalProperties" in schema else [
-                object_members(schema)
-            ]
+            return (
+                []
+                if key != "additionalProperties" and "additionalProperties" in schema
+                else [object_members(schema)]
+            )
         if key == "required":
             names = tuple(value)
-            return [lambda instance: not isinstance(instance, dict) or all(n in instance for n in names)]
+            return [
+                lambda instance: not isinstance(instance, dict) or all(n in instance for n in names)
+            ]
         if key == "minProperties":
             return [lambda instance: not isinstance(instance, dict) or len(instance) >= value]
         if key == "items":
@@ -132,7 +140,7 @@ def compile_check(root: Mapping[str, Any]) -> Check:
         raise ValueError(f"schema keyword {key!r} is not implemented by flagkit's fast check")
 
     def object_members(schema: Mapping[str, Any]) -> Check:
-        """properties, patternProperties and additionalProperties, which only make sense together."""
+        """properties, patternProperties and additionalProperties: they only work together."""
         named = {name: build(sub) for name, sub in schema.get("properties", {}).items()}
         patterned = [
             (re.compile(pattern).search, build(sub))

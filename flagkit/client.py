@@ -95,11 +95,9 @@ class Flags:
         except KeyError:
             return default
         if tenant.__class__ is str:
-            on = decider(tenant, None, EMPTY_ATTRIBUTES).on  # type: ignore[arg-type]
-        elif tenant.__class__ is Tenant and (
-            tenant.id is None or tenant.id.__class__ is str  # type: ignore[attr-defined]
-        ):
-            on = decider(tenant.id, tenant.tier, tenant.attributes).on  # type: ignore[attr-defined]
+            on = decider(tenant, None, EMPTY_ATTRIBUTES).on
+        elif tenant.__class__ is Tenant and (tenant.id is None or tenant.id.__class__ is str):
+            on = decider(tenant.id, tenant.tier, tenant.attributes).on
         else:
             parts = tenant_parts(tenant)
             if isinstance(parts, str):

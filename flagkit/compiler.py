@@ -8,8 +8,8 @@ from types import MappingProxyType
 from typing import Any
 
 from flagkit.bucketing import rollout_threshold
-from flagkit.evaluation import decider_for
 from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
+from flagkit.evaluation import decider_for
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
@@ -133,7 +133,7 @@ class _FlagCompiler:
         return self.served(self.raw["defaultVariant"], reason, rule)
 
     def off(self, reason: Reason, rule: str) -> Decision:
-        """What the flag serves a tenant that is out: false, its offVariant, or the caller's default."""
+        """What the flag serves a tenant that is out: false, offVariant, or the caller's default."""
         if self.variants is None:
             return Decision(False, False, "off", reason, rule)
         if self.off_variant is not None:

@@ -64,9 +64,7 @@ class CheckedDocument:
     warnings: tuple[Problem, ...] = ()
 
 
-def parse_document(
-    content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
-) -> Any:
+def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
     """Parse JSON text, refusing oversized or too deeply nested input with a clear message."""
     size = len(content.encode("utf-8") if isinstance(content, str) else content)
     if size > max_bytes:
@@ -83,10 +81,11 @@ def parse_document(
         raise SchemaValidationError(
             [Problem(ROOT, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
         ) from None
-    except ValueError as exc:
-        detail = getattr(exc, "msg", str(exc))
-        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
-        raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {detail}{where}")]) from None
+    except json.JSONDecodeError as exc:
+        where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {where}")]) from None
+    except ValueError as exc:  # NaN and Infinity, refused by _reject_constant
+        raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {exc}")]) from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -139,9 +138,8 @@ def _first_too_deep(document: Any) -> list[str | int] | None:
         value, depth = stack.pop()
         if depth > MAX_NESTING_DEPTH:
             return _path_to_depth(document, MAX_NESTING_DEPTH + 1)
-        for child in value.values() if isinstance(value, dict) else value:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return None
 
 
@@ -152,7 +150,9 @@ def _path_to_depth(document: Any, depth: int) -> list[str | int]:
         if len(path) >= depth:
             return path
         items = value.items() if isinstance(value, dict) else enumerate(value)
-        stack.extend((child, [*path, key]) for key, child in items if isinstance(child, dict | list))
+        stack.extend(
+            (child, [*path, key]) for key, child in items if isinstance(child, dict | list)
+        )
     return []
 
 
@@ -214,10 +214,10 @@ def _variant_problems(
     if variants is None:
         for field in ("defaultVariant", "offVariant", "split"):
             if field in flag:
-                yield Problem(at(field), "needs \"variants\" in the same flag")
+                yield Problem(at(field), 'needs "variants" in the same flag')
         return
     if "defaultVariant" not in flag:
-        yield Problem(at("defaultVariant"), "is required when the flag has \"variants\"")
+        yield Problem(at("defaultVariant"), 'is required when the flag has "variants"')
     for field in ("defaultVariant", "offVariant"):
         name = flag.get(field)
         if name is not None and name not in variants:
@@ -230,7 +230,9 @@ def _serve_problems(serve: Any, variants: Mapping[str, Any] | None, path: str) -
     if isinstance(serve, bool):
         return
     if variants is None:
-        yield Problem(path, f"{json.dumps(serve)} is not true or false, and the flag has no variants")
+        yield Problem(
+            path, f"{json.dumps(serve)} is not true or false, and the flag has no variants"
+        )
     elif serve not in variants:
         yield Problem(path, _unknown_variant(serve, variants))
 
@@ -239,7 +241,7 @@ def _split_problems(
     split: Mapping[str, int], variants: Mapping[str, Any] | None, path: str
 ) -> Iterator[Problem]:
     if variants is None:
-        yield Problem(path, "needs \"variants\" in the same flag")
+        yield Problem(path, 'needs "variants" in the same flag')
         return
     for name in split:
         if name not in variants:
@@ -259,7 +261,9 @@ def _unknown_variant(name: str, variants: Mapping[str, Any]) -> str:
 
 def _cycle_problems(flags: Mapping[str, Any]) -> Iterator[Problem]:
     """One problem per cycle in `requires`, named by its path through the flags."""
-    requires = {key: [r for r in flag.get("requires", []) if r in flags] for key, flag in flags.items()}
+    requires = {
+        key: [r for r in flag.get("requires", []) if r in flags] for key, flag in flags.items()
+    }
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     reported: set[frozenset[str]] = set()
 
@@ -268,7 +272,7 @@ def _cycle_problems(flags: Mapping[str, Any]) -> Iterator[Problem]:
         path.append(key)
         for required in requires[key]:
             if state.get(required) == 1:
-                cycle = path[path.index(required) :] + [required]
+                cycle = [*path[path.index(required) :], required]
                 members = frozenset(cycle)
                 if members not in reported:
                     reported.add(members)
@@ -327,7 +331,4 @@ def _one_edit_apart(a: str, b: str) -> bool:
             and a[diffs[1]] == b[diffs[0]]
         )
     shorter, longer = (a, b) if len(a) < len(b) else (b, a)
-    for i in range(len(longer)):
-        if longer[:i] + longer[i + 1 :] == shorter:
-            return True
-    return False
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))

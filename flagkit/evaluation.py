@@ -133,9 +133,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
     return decide_lists_and_rollout
 
 
-def evaluate(
-    flagset: FlagSet, key: str, tenant: object, default: Any = None
-) -> Evaluation:
+def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) -> Evaluation:
     """The full `Evaluation` of flag `key` for `tenant`; never raises on data."""
     flag = flagset.flags.get(key)
     if flag is None:
@@ -222,7 +220,7 @@ def _serve(
     flag: CompiledFlag, outcome: Outcome, tenant_id: str | None, attributes: Mapping[str, Any]
 ) -> Decision:
     if outcome.__class__ is Decision:
-        return outcome  # type: ignore[return-value]
+        return outcome
     split: Split = outcome  # type: ignore[assignment]
     key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
     if not key:

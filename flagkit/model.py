@@ -74,3 +74,18 @@ class Evaluation:
     error_message: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     version: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: enums as their names, attributes as a plain dict."""
+        return {
+            "flag": self.flag,
+            "value": self.value,
+            "enabled": self.enabled,
+            "variant": self.variant,
+            "reason": self.reason.value,
+            "rule": self.rule,
+            "errorCode": None if self.error_code is None else self.error_code.value,
+            "errorMessage": self.error_message,
+            "attributes": dict(self.attributes),
+            "version": self.version,
+        }

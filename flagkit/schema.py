@@ -8,10 +8,10 @@ product manager reads points at the line to fix.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
-import os
 from typing import Any
 
 from flagkit._schema_check import Check, compile_check
@@ -107,7 +107,9 @@ def validate(document: Any) -> None:
     if _fast_check()(document):
         return
     validator = _validator()
-    problems = [problem for error in validator.iter_errors(document) for problem in _problems(error)]
+    problems = [
+        problem for error in validator.iter_errors(document) for problem in _problems(error)
+    ]
     if problems:
         problems.sort(key=lambda problem: problem.path)
         raise SchemaValidationError(problems)

@@ -7,7 +7,7 @@ import os
 from mmh3 import hash128
 
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
-from flagkit.errors import SchemaValidationError, Problem, SourceError
+from flagkit.errors import Problem, SchemaValidationError, SourceError
 from flagkit.schema import ROOT
 from flagkit.sources.base import Snapshot
 
@@ -26,7 +26,9 @@ def content_version(content: bytes) -> str:
 class FileSource:
     """Reads a JSON file on every fetch; its version is a hash of the content."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    ) -> None:
         self.path = os.fspath(path)
         self.max_bytes = max_bytes
 
