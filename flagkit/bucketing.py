@@ -14,6 +14,8 @@ line here changes who sees what: it is a breaking change.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from mmh3 import hash as _murmur3_32
 
 __all__ = [
@@ -30,7 +32,8 @@ VARIANT_SEED = 86028157
 
 
 RANK_OF_RESIDUE: tuple[int, ...] = tuple(
-    [(residue % 100) * 100 + residue // 100 for residue in range(10_000)]
+    # Residue 100 * hi + lo has rank 100 * lo + hi: for each hi, the ranks hi, hi + 100, ...
+    chain.from_iterable(range(hi, 10_000, 100) for hi in range(100))
 )
 """`RANK_OF_RESIDUE[h % 10000]` equals the formula's rank of `h`.
 
@@ -46,8 +49,11 @@ def rollout_threshold(percentage: float) -> int:
 
 
 def bucket_rank(salt: str, key: str) -> int:
-    """A tenant's stable place, 0 ... 9999, in every percentage rollout that uses `salt`."""
-    h: int = _murmur3_32(f"{salt}:{key}", 0, False)
+    """A tenant's stable place, 0 ... 9999, in every percentage rollout that uses `salt`.
+
+    Raises `UnicodeEncodeError` (a `ValueError`) for text UTF-8 cannot encode.
+    """
+    h: int = _murmur3_32(f"{salt}:{key}".encode(), 0, False)
     return (h % 100) * 100 + (h // 100) % 100
 
 
@@ -58,5 +64,5 @@ def in_rollout(salt: str, key: str, percentage: float) -> bool:
 
 def variant_bucket(salt: str, key: str, total_weight: int) -> int:
     """Where `key` falls, 1 ... total_weight, on the cumulative weights of a variant split."""
-    h: int = _murmur3_32(f"{salt}:{key}", VARIANT_SEED, False)
+    h: int = _murmur3_32(f"{salt}:{key}".encode(), VARIANT_SEED, False)
     return h % total_weight + 1

@@ -102,6 +102,11 @@ class _FlagCompiler:
                 ErrorCode.TARGETING_KEY_MISSING,
                 f"flag {self.key!r} needs a tenant id to decide, and none was given",
             ),
+            invalid_key=self.error(
+                ErrorCode.INVALID_CONTEXT,
+                f"flag {self.key!r} hashes a tenant id or attribute that is not valid Unicode "
+                "text (it has a lone surrogate)",
+            ),
             not_in_split=self.off(Reason.DEFAULT, "percentage"),
             stickiness=raw.get("stickiness"),
             hash_prefix=f"{self.hash_salt}:",

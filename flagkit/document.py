@@ -178,6 +178,9 @@ def _flag_problems(
             yield Problem(at("segments", index), f"unknown segment {json.dumps(segment)}")
     if "percentage" in flag:
         yield from _percentage_problems(flag["percentage"], at("percentage"))
+    salt = flag.get("salt")
+    if salt is not None and not _is_unicode(salt):
+        yield Problem(at("salt"), "not valid Unicode text (it has a lone surrogate)")
 
     variants: Mapping[str, Any] | None = flag.get("variants")
     yield from _variant_problems(flag, variants, at)
@@ -253,6 +256,14 @@ def _split_problems(
 def _percentage_problems(percentage: float, path: str) -> Iterator[Problem]:
     if abs(percentage * 100 - round(percentage * 100)) > 1e-6:
         yield Problem(path, f"{percentage} has more than two decimal places (steps of 0.01)")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unknown_variant(name: str, variants: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from flagkit.flagset import (
 )
 from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant
 
-__all__ = ["Decider", "decide", "decider_for", "evaluate", "tenant_parts"]
+__all__ = ["Decider", "decide", "decider_for", "evaluate", "hash32", "tenant_parts"]
 
 Decider = Callable[[str | None, str | None, Mapping[str, Any]], Decision]
 """`decider(tenant_id, tier, attributes)`: one flag's `decide`, bound and possibly specialised."""
@@ -45,9 +45,9 @@ def decide(
         return flag.disabled
     if flag.requires:
         for prerequisite, failed in flag.requires:
-            on = decide(prerequisite, tenant_id, tier, attributes).on
-            if not on:
-                return flag.missing_key if on is None else failed
+            answer = decide(prerequisite, tenant_id, tier, attributes)
+            if not answer.on:
+                return failed if answer.on is False else _same_error(flag, answer)
     if flag.excluded:
         if not tenant_id:
             return flag.missing_key
@@ -69,7 +69,10 @@ def decide(
         key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
         if not key:
             return flag.missing_key if flag.stickiness is None else flag.not_in_split
-        if _RANK[_murmur3_32(flag.hash_prefix + key, 0, False) % 10_000] < flag.threshold:
+        h = hash32(flag.hash_prefix + key, 0)
+        if h is None:
+            return flag.invalid_key
+        if _RANK[h % 10_000] < flag.threshold:
             return _serve(flag, flag.rollout_on, tenant_id, attributes)
         return flag.rollout_off
     return _serve(flag, flag.fallthrough, tenant_id, attributes)
@@ -108,7 +111,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
     tiers, on_tier = flag.tiers, flag.tier_outcome
     threshold, prefix = flag.threshold, flag.hash_prefix
     rollout_on, rollout_off = flag.rollout_on, flag.rollout_off
-    fallthrough, missing_key = flag.fallthrough, flag.missing_key
+    fallthrough, missing_key, invalid_key = flag.fallthrough, flag.missing_key, flag.invalid_key
     rank, murmur3 = _RANK, _murmur3_32
 
     def decide_lists_and_rollout(
@@ -125,12 +128,38 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
         if threshold >= 0:
             if not tenant_id:
                 return missing_key
-            if rank[murmur3(prefix + tenant_id, 0, False) % 10_000] < threshold:
+            text = prefix + tenant_id
+            # hash32, inlined for ASCII text (isascii() is O(1)).
+            h: int | None = murmur3(text, 0, False) if text.isascii() else hash32(text, 0)
+            if h is None:
+                return invalid_key
+            if rank[h % 10_000] < threshold:
                 return rollout_on  # type: ignore[return-value]
             return rollout_off
         return fallthrough  # type: ignore[return-value]
 
     return decide_lists_and_rollout
+
+
+def hash32(text: str, seed: int) -> int | None:
+    """Unsigned MurmurHash3 x86_32 of `text` as UTF-8; None when `text` is not valid Unicode.
+
+    mmh3 crashes the process on a str with a lone surrogate (which `json.loads` of
+    `"\\udcff"` produces), so non-ASCII text is encoded here first.
+    """
+    if text.isascii():
+        return _murmur3_32(text, seed, False)
+    try:
+        return _murmur3_32(text.encode("utf-8"), seed, False)
+    except UnicodeEncodeError:
+        return None
+
+
+def _same_error(flag: CompiledFlag, prerequisite: Decision) -> Decision:
+    """A prerequisite's error, reported as this flag's."""
+    if prerequisite.error_code is ErrorCode.INVALID_CONTEXT:
+        return flag.invalid_key
+    return flag.missing_key
 
 
 def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) -> Evaluation:
@@ -225,7 +254,9 @@ def _serve(
     key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
     if not key:
         return flag.missing_key if flag.stickiness is None else flag.not_in_split
-    h = _murmur3_32(flag.hash_prefix + key, VARIANT_SEED, False)
+    h = hash32(flag.hash_prefix + key, VARIANT_SEED)
+    if h is None:
+        return flag.invalid_key
     return split.decisions[bisect_left(split.cumulative, h % split.total_weight + 1)]
 
 
@@ -237,7 +268,10 @@ def _serve_rule(
     key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
     if not key:
         return flag.missing_key if flag.stickiness is None else flag.not_in_split
-    if _RANK[_murmur3_32(flag.hash_prefix + key, 0, False) % 10_000] < rule.threshold:
+    h = hash32(flag.hash_prefix + key, 0)
+    if h is None:
+        return flag.invalid_key
+    if _RANK[h % 10_000] < rule.threshold:
         return _serve(flag, rule.outcome, tenant_id, attributes)
     assert rule.off is not None
     return rule.off

@@ -130,6 +130,7 @@ class CompiledFlag:
     rollout_off: Decision
     fallthrough: Outcome
     missing_key: Decision
+    invalid_key: Decision
     not_in_split: Decision
     stickiness: str | None
     hash_prefix: str
