@@ -19,7 +19,14 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-test: lint typecheck unit
+# Every stage runs even when an earlier one fails, so one CI log shows all that is wrong;
+# pytest runs last, so its summary closes the log.
+test: $(VENV)/.dev-installed
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	$(MAKE) --no-print-directory typecheck || status=1; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	exit $$status
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
