@@ -158,15 +158,14 @@ class _FlagCompiler:
     def targets(self) -> Mapping[str, Outcome]:
         """Tenant id → outcome for `tenants` and then `segments`; the first listing wins."""
         targets: dict[str, Outcome] = {}
+        # Lowest priority first, so that each later update overrides: the last segment
+        # listed, ..., the first segment, then `tenants`.
+        for segment in reversed(self.raw.get("segments", [])):
+            outcome = self.on(Reason.TARGETING_MATCH, f"segments:{segment}")
+            targets.update(dict.fromkeys(self.segments[segment], outcome))
         tenants = self.raw.get("tenants", [])
         if tenants:
-            outcome = self.on(Reason.TARGETING_MATCH, "tenants")
-            for tenant in tenants:
-                targets.setdefault(tenant, outcome)
-        for segment in self.raw.get("segments", []):
-            outcome = self.on(Reason.TARGETING_MATCH, f"segments:{segment}")
-            for tenant in self.segments[segment]:
-                targets.setdefault(tenant, outcome)
+            targets.update(dict.fromkeys(tenants, self.on(Reason.TARGETING_MATCH, "tenants")))
         return MappingProxyType(targets)
 
     def rule(self, index: int, raw: Mapping[str, Any]) -> Rule:

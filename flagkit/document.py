@@ -9,12 +9,12 @@ warnings. Every check reports all it finds, each problem with its JSON path.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
-from flagkit.schema import ROOT, format_path, validate
+from flagkit.schema import ROOT, format_path, is_valid, validate
 
 __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",
@@ -53,7 +53,8 @@ RESERVED_FLAG_KEYS = frozenset(
 )
 """Flag keys with a meaning; every other key of a flag is an attribute."""
 
-_RESERVED_DOCUMENT_KEYS = ("_segments", "$schema")
+_RESERVED_DOCUMENT_KEYS = ("$schema", "_segments")
+_RESERVED_FLAG_KEYS_SORTED = tuple(sorted(RESERVED_FLAG_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +110,14 @@ def check_document(document: Any) -> CheckedDocument:
         raise SchemaValidationError(
             [Problem(ROOT, f"a flag document is a JSON object of flags, not {kind}")]
         )
-    too_deep = _first_too_deep(document)
-    if too_deep is not None:
-        raise SchemaValidationError(
-            [Problem(format_path(too_deep), f"nested deeper than {MAX_NESTING_DEPTH} levels")]
-        )
-    validate(document)
+    # A valid document's schema-shaped parts nest a few levels at most, so only its
+    # free-form values (attributes, variant values, metadata) need the depth walk; a
+    # document the fast check refuses is walked whole before jsonschema reads it.
+    if is_valid(document):
+        _refuse_deep_nesting(_free_form_values(document))
+    else:
+        _refuse_deep_nesting([([], document)])
+        validate(document)
     problems = list(_semantic_problems(document))
     if problems:
         raise InvalidFlagError(sorted(problems, key=lambda problem: problem.path))
@@ -128,17 +131,50 @@ def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, 
             yield key, flag
 
 
-def _first_too_deep(document: Any) -> list[str | int] | None:
-    """The path of the first value nested deeper than MAX_NESTING_DEPTH, without recursion.
+def _free_form_values(
+    document: Mapping[str, Any],
+) -> Iterator[tuple[list[str | int], Any]]:
+    """(path, value) of every value the schema leaves free: attributes, variants, metadata."""
+    for key, value in document.items():
+        if key.startswith(("$", "_")):
+            if key != "_segments":
+                yield [key], value
+            continue
+        for field, member in value.items():
+            if field == "variants":
+                for name, variant in member.items():
+                    yield [key, field, name], variant
+            elif field not in RESERVED_FLAG_KEYS:
+                yield [key, field], member
 
-    Depths alone are tracked; the path is rebuilt only for a document that fails.
+
+def _refuse_deep_nesting(values: Iterable[tuple[list[str | int], Any]]) -> None:
+    for path, value in values:
+        too_deep = _first_too_deep(value, MAX_NESTING_DEPTH - len(path))
+        if too_deep is not None:
+            raise SchemaValidationError(
+                [
+                    Problem(
+                        format_path([*path, *too_deep]),
+                        f"nested deeper than {MAX_NESTING_DEPTH} levels",
+                    )
+                ]
+            )
+
+
+def _first_too_deep(value: Any, limit: int) -> list[str | int] | None:
+    """The path within `value` of the first value nested deeper than `limit`; no recursion.
+
+    Depths alone are tracked; the path is rebuilt only for a value that fails.
     """
-    stack: list[tuple[Any, int]] = [(document, 0)]
+    if not isinstance(value, dict | list):
+        return None
+    stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
-        value, depth = stack.pop()
-        if depth > MAX_NESTING_DEPTH:
-            return _path_to_depth(document, MAX_NESTING_DEPTH + 1)
-        children = value.values() if isinstance(value, dict) else value
+        node, depth = stack.pop()
+        if depth > limit:
+            return _path_to_depth(value, limit + 1)
+        children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return None
 
@@ -311,7 +347,7 @@ def _typo_warnings(document: Mapping[str, Any]) -> Iterator[Problem]:
         for field in flag:
             if field in RESERVED_FLAG_KEYS:
                 continue
-            hint = _likely_meant(field, RESERVED_FLAG_KEYS)
+            hint = _likely_meant(field, _RESERVED_FLAG_KEYS_SORTED)
             if hint:
                 yield Problem(
                     format_path([key, field]),
@@ -319,11 +355,14 @@ def _typo_warnings(document: Mapping[str, Any]) -> Iterator[Problem]:
                 )
 
 
-def _likely_meant(word: str, candidates: Any) -> str | None:
-    """The reserved name `word` is one edit (or only case) away from, if any."""
-    for candidate in sorted(candidates):
-        if word.lower() == candidate.lower() or _one_edit_apart(word, candidate):
-            return str(candidate)
+def _likely_meant(word: str, candidates: Iterable[str]) -> str | None:
+    """The first of `candidates` that `word` is one edit (or only letter case) away from."""
+    lowered = word.lower()
+    for candidate in candidates:
+        if abs(len(candidate) - len(word)) > 1:
+            continue
+        if lowered == candidate.lower() or _one_edit_apart(word, candidate):
+            return candidate
     return None
 
 

@@ -89,15 +89,20 @@ def decider_for(flag: CompiledFlag) -> Decider:
     if not flag.enabled:
         disabled = flag.disabled
         return lambda tenant_id, tier, attributes: disabled
-    outcomes = [*flag.targets.values(), flag.tier_outcome, flag.rollout_on, flag.fallthrough]
     if (
         flag.requires
         or flag.rules
         or flag.stickiness is not None
-        or not all(outcome.__class__ is Decision for outcome in outcomes)
+        or (flag.variants is not None and _has_split(flag))
     ):
         return partial(decide, flag)
     return _lists_and_rollout(flag)
+
+
+def _has_split(flag: CompiledFlag) -> bool:
+    """Whether any outcome of a variant flag is a split (boolean flags never have one)."""
+    outcomes = [flag.tier_outcome, flag.rollout_on, flag.fallthrough, *flag.targets.values()]
+    return any(outcome.__class__ is Split for outcome in outcomes)
 
 
 def _lists_and_rollout(flag: CompiledFlag) -> Decider:

@@ -21,6 +21,7 @@ __all__ = [
     "FLAG_KEY_PATTERN",
     "draft4_schema",
     "format_path",
+    "is_valid",
     "json_schema",
     "to_draft4",
     "validate",
@@ -98,6 +99,11 @@ def format_path(parts: Iterable[str | int]) -> str:
     return text or ROOT
 
 
+def is_valid(document: Any) -> bool:
+    """Whether `document` matches the schema: the fast check alone, no messages."""
+    return _fast_check()(document)
+
+
 def validate(document: Any) -> None:
     """Raise `SchemaValidationError` listing every way `document` breaks the schema.
 
@@ -131,7 +137,10 @@ def _validator() -> Any:
 
 
 def _render(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (RecursionError, ValueError):
+        text = type(value).__name__
     return text if len(text) <= 60 else text[:57] + "..."
 
 

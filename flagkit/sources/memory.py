@@ -39,6 +39,6 @@ class MemorySource:
     def _snapshot_of(document: Mapping[str, Any], version: str | None) -> Snapshot:
         try:
             content = json.dumps(document, allow_nan=False, ensure_ascii=False).encode("utf-8")
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise SchemaValidationError([Problem(ROOT, f"not JSON data: {exc}")]) from None
         return Snapshot(content, version or content_version(content))
