@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flagkit.compiler import compile_document
-from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, load_document
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, changed_flags, load_document
 from flagkit.errors import DocumentError, SourceError
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
@@ -96,12 +96,13 @@ class Flags:
             return default
         if tenant.__class__ is str:
             on = decider(tenant, None, EMPTY_ATTRIBUTES).on
-        elif tenant.__class__ is Tenant and (tenant.id is None or tenant.id.__class__ is str):
-            on = decider(tenant.id, tenant.tier, tenant.attributes).on
+        elif tenant.__class__ is Tenant and tenant._problem is None:
+            # __post_init__ made `attributes` a mapping and found no problem with the fields.
+            on = decider(tenant.id, tenant.tier, tenant.attributes).on  # type: ignore[arg-type]
         else:
             parts = tenant_parts(tenant)
-            if isinstance(parts, str):
-                return default
+            if isinstance(parts, str):  # A malformed tenant: only the kill switch still answers.
+                return default if self._flagset.flags[flag].enabled else False
             on = decider(*parts).on
         return default if on is None else on
 
@@ -116,7 +117,7 @@ class Flags:
             return default
         parts = tenant_parts(tenant)
         if isinstance(parts, str):
-            return default
+            return self.evaluate(flag, tenant, default).value
         served = decider(*parts).value
         return default if served is USE_DEFAULT else served
 
@@ -236,11 +237,7 @@ class Flags:
         self._last_error = None
 
     def _notify(self, old: FlagSet, new: FlagSet) -> None:
-        changed = frozenset(
-            key
-            for key in old.flags.keys() | new.flags.keys()
-            if old.flags.get(key) != new.flags.get(key)
-        )
+        changed = changed_flags(old.document, new.document)
         for callback in list(self._callbacks):
             try:
                 callback(old.version, new.version, changed)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flagkit.bucketing import rollout_threshold
 from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
-from flagkit.evaluation import decider_for
+from flagkit.evaluation import decider_for, json_key
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
@@ -48,7 +48,7 @@ def compile_document(checked: CheckedDocument, *, version: str | None = None) ->
         build(key)
     ordered = {key: compiled[key] for key in raw_flags}
     deciders = {key: decider_for(flag) for key, flag in ordered.items()}
-    return FlagSet(ordered, version, segments, deciders)
+    return FlagSet(ordered, version, segments, deciders, document)
 
 
 class _FlagCompiler:
@@ -108,7 +108,8 @@ class _FlagCompiler:
                 "text (it has a lone surrogate)",
             ),
             not_in_split=self.off(Reason.DEFAULT, "percentage"),
-            stickiness=raw.get("stickiness"),
+            # "id" names the tenant id, which is what no stickiness means.
+            stickiness=None if raw.get("stickiness", "id") == "id" else raw["stickiness"],
             hash_prefix=f"{self.hash_salt}:",
             attributes=MappingProxyType(
                 {name: value for name, value in raw.items() if name not in RESERVED_FLAG_KEYS}
@@ -193,8 +194,9 @@ class _FlagCompiler:
         (name,) = (name for name in raw if name != "attribute")
         operator = Operator(name)
         operand = raw[name]
+        # Memberships hold json_keys, so that true and 1 stay apart (see json_key).
         if operator in (Operator.IN, Operator.NOT_IN):
-            operand = frozenset(operand)
+            operand = frozenset(json_key(member) for member in operand)
         elif operator in (Operator.IN_SEGMENT, Operator.NOT_IN_SEGMENT):
-            operand = self.segments[operand]
+            operand = frozenset(json_key(member) for member in self.segments[operand])
         return Condition(attribute, operator, operand)

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_NESTING_DEPTH",
     "RESERVED_FLAG_KEYS",
     "CheckedDocument",
+    "changed_flags",
     "check_document",
     "load_document",
     "parse_document",
@@ -122,6 +123,32 @@ def check_document(document: Any) -> CheckedDocument:
     if problems:
         raise InvalidFlagError(sorted(problems, key=lambda problem: problem.path))
     return CheckedDocument(document, tuple(_typo_warnings(document)))
+
+
+def changed_flags(old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:
+    """The keys of the flags that differ between two checked documents.
+
+    A flag differs when its own JSON does (`true` and `1` differ, as in JSON) or
+    when a segment it uses does; added and removed flags count.
+    """
+    keys = {key for key, _ in flag_items(old)} | {key for key, _ in flag_items(new)}
+    return frozenset(key for key in keys if _canonical(old, key) != _canonical(new, key))
+
+
+def _canonical(document: Mapping[str, Any], key: str) -> str | None:
+    flag = document.get(key)
+    if flag is None:
+        return None
+    segments = document.get("_segments", {})
+    used = set(flag.get("segments", []))
+    for rule in flag.get("rules", []):
+        for condition in rule.get("when", []):
+            used.update(
+                condition[operator]
+                for operator in ("inSegment", "notInSegment")
+                if operator in condition
+            )
+    return json.dumps([flag, {name: segments.get(name) for name in used}], sort_keys=True)
 
 
 def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

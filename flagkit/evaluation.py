@@ -26,7 +26,7 @@ from flagkit.flagset import (
     Rule,
     Split,
 )
-from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant
+from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant, tenant_problem
 
 __all__ = ["Decider", "decide", "decider_for", "evaluate", "hash32", "tenant_parts"]
 
@@ -48,34 +48,25 @@ def decide(
             answer = decide(prerequisite, tenant_id, tier, attributes)
             if not answer.on:
                 return failed if answer.on is False else _same_error(flag, answer)
-    if flag.excluded:
-        if not tenant_id:
-            return flag.missing_key
-        if tenant_id in flag.excluded:
-            return flag.excluded_decision
+    if tenant_id in flag.excluded:  # A tenant without an id is in no list.
+        return flag.excluded_decision
     if flag.rules:
         for rule in flag.rules:
             if _rule_matches(rule, tenant_id, tier, attributes):
-                return _serve_rule(flag, rule, tenant_id, attributes)
-    if flag.targets:
-        if not tenant_id:
-            return flag.missing_key
-        target = flag.targets.get(tenant_id)
-        if target is not None:
-            return _serve(flag, target, tenant_id, attributes)
+                return _serve_rule(flag, rule, tenant_id, tier, attributes)
+    target = flag.targets.get(tenant_id) if tenant_id else None
+    if target is not None:
+        return _serve(flag, target, tenant_id, tier, attributes)
     if tier is not None and tier in flag.tiers:
-        return _serve(flag, flag.tier_outcome, tenant_id, attributes)
+        return _serve(flag, flag.tier_outcome, tenant_id, tier, attributes)
     if flag.threshold >= 0:
-        key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
-        if not key:
-            return flag.missing_key if flag.stickiness is None else flag.not_in_split
-        h = hash32(flag.hash_prefix + key, 0)
-        if h is None:
-            return flag.invalid_key
+        h = _sticky_hash(flag, 0, tenant_id, tier, attributes)
+        if isinstance(h, Decision):
+            return h
         if _RANK[h % 10_000] < flag.threshold:
-            return _serve(flag, flag.rollout_on, tenant_id, attributes)
+            return _serve(flag, flag.rollout_on, tenant_id, tier, attributes)
         return flag.rollout_off
-    return _serve(flag, flag.fallthrough, tenant_id, attributes)
+    return _serve(flag, flag.fallthrough, tenant_id, tier, attributes)
 
 
 def decider_for(flag: CompiledFlag) -> Decider:
@@ -122,9 +113,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
     def decide_lists_and_rollout(
         tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
     ) -> Decision:
-        if listed:
-            if not tenant_id:
-                return missing_key
+        if listed and tenant_id:  # A tenant without an id is in no list.
             hit = listed.get(tenant_id)
             if hit is not None:
                 return hit
@@ -174,8 +163,11 @@ def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) ->
         return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
     parts = tenant_parts(tenant)
     if isinstance(parts, str):
-        return _error(flagset, key, default, ErrorCode.INVALID_CONTEXT, parts, flag.attributes)
-    decision = flagset.deciders[key](*parts)
+        if flag.enabled:
+            return _error(flagset, key, default, ErrorCode.INVALID_CONTEXT, parts, flag.attributes)
+        decision = flag.disabled  # The kill switch consults no tenant, so none can break it.
+    else:
+        decision = flagset.deciders[key](*parts)
     value = default if decision.value is USE_DEFAULT else decision.value
     return Evaluation(
         flag=key,
@@ -196,27 +188,30 @@ def tenant_parts(tenant: object) -> tuple[str | None, str | None, Mapping[str, A
     if isinstance(tenant, str) or tenant is None:
         return tenant, None, EMPTY_ATTRIBUTES
     if isinstance(tenant, Tenant):
-        tenant_id, tier, attributes = tenant.id, tenant.tier, tenant.attributes
-    elif isinstance(tenant, Mapping):
-        id_key = next((name for name in _ID_KEYS if name in tenant), None)
+        if tenant._problem is not None:
+            return tenant._problem
+        return tenant.id, tenant.tier, tenant.attributes  # type: ignore[return-value]
+    if isinstance(tenant, Mapping):
+        id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
         tenant_id = None if id_key is None else tenant[id_key]
         tier = tenant.get("tier")
-        attributes = {name: value for name, value in tenant.items() if name not in (id_key, "tier")}
+        attributes: object = {
+            name: value for name, value in tenant.items() if name not in (*_ID_KEYS, "tier")
+        }
     elif hasattr(tenant, "id"):
         tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
-        attributes = getattr(tenant, "attributes", None) or EMPTY_ATTRIBUTES
+        attributes = getattr(tenant, "attributes", None)
+        if attributes is None:
+            attributes = EMPTY_ATTRIBUTES
     else:
         return (
             f"a tenant is a str, a flagkit.Tenant, a mapping with 'id' or an object with .id; "
             f"got {type(tenant).__name__}"
         )
-    if tenant_id is not None and not isinstance(tenant_id, str):
-        return f"tenant id must be a str, got {type(tenant_id).__name__}"
-    if tier is not None and not isinstance(tier, str):
-        return f"tenant tier must be a str, got {type(tier).__name__}"
-    if not isinstance(attributes, Mapping):
-        return f"tenant attributes must be a mapping, got {type(attributes).__name__}"
-    return tenant_id, tier, attributes
+    problem = tenant_problem(tenant_id, tier, attributes)
+    if problem is not None:
+        return problem
+    return tenant_id, tier, attributes  # type: ignore[return-value]
 
 
 def _error(
@@ -240,44 +235,65 @@ def _error(
     )
 
 
-def _sticky_value(flag: CompiledFlag, attributes: Mapping[str, Any]) -> str | None:
-    """The custom stickiness attribute as hashed text; ints count, other types do not."""
-    value = attributes.get(flag.stickiness) if flag.stickiness else None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+def _sticky_hash(
+    flag: CompiledFlag,
+    seed: int,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
+) -> int | Decision:
+    """The flag's hash of this tenant's stickiness key, or the Decision when there is none.
+
+    The key is the tenant id unless the flag names a `stickiness` attribute (`id` and
+    `tier` mean the tenant's own, as in rules); int attribute values count, other
+    types do not. No id → TARGETING_KEY_MISSING; no custom attribute → not in the
+    split; text mmh3 cannot hash → INVALID_CONTEXT.
+    """
+    name = flag.stickiness
+    if name is None:
+        if not tenant_id:
+            return flag.missing_key
+        key: object = tenant_id
+    else:
+        key = tier if name == "tier" else attributes.get(name)
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)
+        if not isinstance(key, str) or not key:
+            return flag.not_in_split
+    h = hash32(flag.hash_prefix + key, seed)  # type: ignore[operator]
+    return flag.invalid_key if h is None else h
 
 
 def _serve(
-    flag: CompiledFlag, outcome: Outcome, tenant_id: str | None, attributes: Mapping[str, Any]
+    flag: CompiledFlag,
+    outcome: Outcome,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
 ) -> Decision:
     if outcome.__class__ is Decision:
         return outcome
     split: Split = outcome  # type: ignore[assignment]
-    key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
-    if not key:
-        return flag.missing_key if flag.stickiness is None else flag.not_in_split
-    h = hash32(flag.hash_prefix + key, VARIANT_SEED)
-    if h is None:
-        return flag.invalid_key
+    h = _sticky_hash(flag, VARIANT_SEED, tenant_id, tier, attributes)
+    if isinstance(h, Decision):
+        return h
     return split.decisions[bisect_left(split.cumulative, h % split.total_weight + 1)]
 
 
 def _serve_rule(
-    flag: CompiledFlag, rule: Rule, tenant_id: str | None, attributes: Mapping[str, Any]
+    flag: CompiledFlag,
+    rule: Rule,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
 ) -> Decision:
     if rule.threshold is None:
-        return _serve(flag, rule.outcome, tenant_id, attributes)
-    key = tenant_id if flag.stickiness is None else _sticky_value(flag, attributes)
-    if not key:
-        return flag.missing_key if flag.stickiness is None else flag.not_in_split
-    h = hash32(flag.hash_prefix + key, 0)
-    if h is None:
-        return flag.invalid_key
+        return _serve(flag, rule.outcome, tenant_id, tier, attributes)
+    h = _sticky_hash(flag, 0, tenant_id, tier, attributes)
+    if isinstance(h, Decision):
+        return h
     if _RANK[h % 10_000] < rule.threshold:
-        return _serve(flag, rule.outcome, tenant_id, attributes)
+        return _serve(flag, rule.outcome, tenant_id, tier, attributes)
     assert rule.off is not None
     return rule.off
 
@@ -323,20 +339,22 @@ def _same(value: Any, expected: Any) -> bool:
     """JSON equality: true is not 1, 1 is 1.0; a list attribute matches if any element does."""
     if isinstance(value, list | tuple):
         return any(_same(item, expected) for item in value)
-    if isinstance(value, bool) or isinstance(expected, bool):
-        return value is expected
-    return bool(value == expected)
+    return json_key(value) == json_key(expected)
 
 
 def _any_in(value: Any, members: frozenset[Any]) -> bool:
-    """Membership; a list attribute is in when any of its elements is; bools only match bools."""
+    """Membership among `json_key`s; a list attribute is in when any of its elements is."""
     if isinstance(value, list | tuple):
         return any(_any_in(item, members) for item in value)
     try:
-        if value not in members:
-            return False
+        return json_key(value) in members
     except TypeError:  # Unhashable (a JSON object) is in no list.
         return False
-    if isinstance(value, bool) or value in (0, 1):
-        return any(_same(value, member) for member in members if member == value)
-    return True
+
+
+def json_key(value: Any) -> tuple[bool, Any]:
+    """A key under which values compare as JSON's do: `true` and `1` differ, `1` and `1.0` not.
+
+    Python's own `True == 1` would otherwise merge them in sets and comparisons.
+    """
+    return (value.__class__ is bool, value)

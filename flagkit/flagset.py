@@ -87,7 +87,8 @@ class Operator(enum.Enum):
 class Condition:
     """`attribute` (`id`, `tier` or a tenant attribute) tested with `operator` against `operand`.
 
-    `operand` is the scalar for (not)equals, a frozenset for (not)in and segments,
+    `operand` is the scalar for (not)equals, a frozenset of `json_key`s for (not)in and
+    segments,
     a bool for exists.
     """
 
@@ -111,7 +112,7 @@ class Rule:
     off: Decision | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CompiledFlag:
     """A flag ready to evaluate; fields follow the evaluation order of the contract."""
 
@@ -142,9 +143,10 @@ class CompiledFlag:
         return self.variants is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class FlagSet:
-    """Every flag of one document version, by key, plus the segments they were compiled with.
+    """Every flag of one document version, by key, plus the segments and the checked
+    document they were compiled from.
 
     `flags` and `deciders` (each flag's `flagkit.evaluation.decider_for`) are plain
     dicts for lookup speed on the hot path; nothing writes to them after compiling.
@@ -154,6 +156,7 @@ class FlagSet:
     version: str | None
     segments: Mapping[str, frozenset[str]]
     deciders: Mapping[str, Callable[[str | None, str | None, Mapping[str, Any]], Decision]]
+    document: Mapping[str, Any]
 
     @property
     def keys(self) -> tuple[str, ...]:

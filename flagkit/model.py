@@ -45,12 +45,33 @@ class Tenant:
 
     `id` is hashed for percentage rollouts and matched against tenant lists exactly
     as given; `tier` is matched against a flag's `tiers`; `attributes` are what
-    `rules` and a custom `stickiness` look at.
+    `rules` and a custom `stickiness` look at (None means none).
+
+    A Tenant checks its own field types once, when it is made, and never raises:
+    evaluating with a malformed one returns the caller's default with
+    `INVALID_CONTEXT`, like any other malformed tenant.
     """
 
     id: str | None
     tier: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
+    attributes: Mapping[str, Any] | None = None
+    _problem: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attributes is None:
+            object.__setattr__(self, "attributes", EMPTY_ATTRIBUTES)
+        object.__setattr__(self, "_problem", tenant_problem(self.id, self.tier, self.attributes))
+
+
+def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str | None:
+    """Why (id, tier, attributes) cannot be evaluated, or None when they can."""
+    if tenant_id is not None and not isinstance(tenant_id, str):
+        return f"tenant id must be a str, got {type(tenant_id).__name__}"
+    if tier is not None and not isinstance(tier, str):
+        return f"tenant tier must be a str, got {type(tier).__name__}"
+    if not isinstance(attributes, Mapping):
+        return f"tenant attributes must be a mapping, got {type(attributes).__name__}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

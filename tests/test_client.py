@@ -1,0 +1,503 @@
+"""`Flags`: loading, refreshing, change notification, status, and reads racing a swap."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flagkit import DocumentError, Evaluation, Flags, Reason, Tenant
+from flagkit.sources.memory import MemorySource
+
+HASH_VERSION = re.compile(r"^hash:[0-9a-f]{16}$")
+
+DOC: dict[str, Any] = {
+    "$schema": "../schemas/flags.v1.schema.json",
+    "_segments": {"beta": ["acme", "globex"], "vip": ["stark"]},
+    "zeta": {"enabled": True},
+    "alpha": {"enabled": True, "tenants": ["acme"]},
+    "mid": {"enabled": False},
+    "betaFlag": {"enabled": True, "segments": ["beta"]},
+    "betaRule": {
+        "enabled": True,
+        "rules": [{"when": [{"attribute": "id", "inSegment": "beta"}], "serve": True}],
+    },
+    "vipFlag": {"enabled": True, "segments": ["vip"]},
+    "beta": {"enabled": True, "tiers": ["gold"]},
+}
+
+
+def write(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+
+def changed(document: dict[str, Any], **flags: Any) -> dict[str, Any]:
+    """A copy of `document` with some flags replaced (a value of None removes the flag)."""
+    result = {**document, **flags}
+    return {key: value for key, value in result.items() if value is not None}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str | None, str | None, frozenset[str]]] = []
+
+    def __call__(self, old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        self.calls.append((old, new, keys))
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+def test_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write(path, DOC)
+    flags = Flags.from_file(path)
+    assert flags.keys == ("zeta", "alpha", "mid", "betaFlag", "betaRule", "vipFlag", "beta")
+    assert flags.version is not None
+    assert HASH_VERSION.match(flags.version)
+    assert flags.enabled("alpha", "acme") is True
+    assert flags.enabled("alpha", "globex") is False
+    assert flags.evaluate("alpha", "acme").version == flags.version
+    assert flags.status.source == f"file:{path}"
+    assert flags.status.version == flags.version
+
+
+def test_from_file_accepts_str_path(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write(path, DOC)
+    assert Flags.from_file(str(path)).keys == Flags.from_file(path).keys
+
+
+def test_file_version_follows_content(tmp_path: Path) -> None:
+    first, second, third = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    write(first, DOC)
+    write(second, DOC)
+    write(third, changed(DOC, mid={"enabled": True}))
+    assert Flags.from_file(first).version == Flags.from_file(second).version
+    assert Flags.from_file(first).version != Flags.from_file(third).version
+
+
+def test_from_file_as_context_manager(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write(path, DOC)
+    with Flags.from_file(path) as flags:
+        assert isinstance(flags, Flags)
+        assert flags.enabled("zeta", "anyone") is True
+    # Closing a file source releases nothing that reading needs.
+    assert flags.enabled("zeta", "anyone") is True
+
+
+def test_from_dict_version() -> None:
+    flags = Flags.from_dict(DOC, version="v7")
+    assert flags.version == "v7"
+    assert flags.status.version == "v7"
+    assert flags.evaluate("zeta", "acme").version == "v7"
+    assert flags.evaluate("nope", "acme").version == "v7"
+
+
+def test_from_dict_without_version_labels_the_content() -> None:
+    flags = Flags.from_dict(DOC)
+    assert flags.version is not None
+    assert HASH_VERSION.match(flags.version)
+    assert Flags.from_dict(DOC).version == flags.version
+    assert Flags.from_dict(changed(DOC, mid={"enabled": True})).version != flags.version
+
+
+def test_from_dict_copies_the_document() -> None:
+    document = json.loads(json.dumps(DOC))
+    flags = Flags.from_dict(document)
+    document["alpha"]["tenants"].append("globex")
+    document["mid"]["enabled"] = True
+    document["_segments"]["beta"].remove("acme")
+    del document["zeta"]
+    document["new"] = {"enabled": True}
+    assert flags.keys == ("zeta", "alpha", "mid", "betaFlag", "betaRule", "vipFlag", "beta")
+    assert flags.enabled("alpha", "globex") is False
+    assert flags.enabled("mid", "acme") is False
+    assert flags.enabled("betaFlag", "acme") is True
+    assert flags.refresh() is False
+
+
+def test_keys_in_document_order_without_metadata() -> None:
+    flags = Flags.from_dict(DOC)
+    assert flags.keys == ("zeta", "alpha", "mid", "betaFlag", "betaRule", "vipFlag", "beta")
+
+
+@pytest.mark.parametrize(
+    ("tenant", "expected"),
+    [
+        ("acme", ["zeta", "alpha", "betaFlag", "betaRule"]),
+        ("globex", ["zeta", "betaFlag", "betaRule"]),
+        (Tenant("stark", "gold"), ["zeta", "vipFlag", "beta"]),
+        ("nobody", ["zeta"]),
+        (None, ["zeta"]),
+        (42, []),
+    ],
+    ids=["acme", "globex", "stark-gold", "nobody", "no-id", "invalid"],
+)
+def test_enabled_flags_in_document_order(tenant: object, expected: list[str]) -> None:
+    flags = Flags.from_dict(DOC)
+    assert flags.enabled_flags(tenant) == expected
+
+
+def test_status_without_failure() -> None:
+    flags = Flags.from_dict(DOC, version="v1")
+    status = flags.status
+    assert status.source == "memory"
+    assert status.version == "v1"
+    assert status.consecutive_failures == 0
+    assert status.last_error is None
+    assert status.stale_for == 0.0
+    assert status.loaded_at > 0
+    assert status.last_attempt >= status.loaded_at
+    assert flags.refresh() is False
+    after = flags.status
+    assert after.consecutive_failures == 0
+    assert after.last_error is None
+    assert after.stale_for == 0.0
+    assert after.last_attempt >= status.last_attempt
+
+
+def test_failed_refresh_keeps_serving_and_is_reported() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    source.update({"zeta": {"enabled": "yes"}}, version="v2")
+    with pytest.raises(DocumentError) as raised:
+        flags.refresh()
+    assert "zeta.enabled" in str(raised.value)
+    status = flags.status
+    assert status.version == "v1"
+    assert status.consecutive_failures == 1
+    assert status.last_error == str(raised.value)
+    assert status.stale_for >= 0.0
+    assert flags.version == "v1"
+    assert flags.enabled("alpha", "acme") is True
+    with pytest.raises(DocumentError):
+        flags.refresh()
+    assert flags.status.consecutive_failures == 2
+    source.update(DOC, version="v3")
+    assert flags.refresh() is True
+    status = flags.status
+    assert (status.version, status.consecutive_failures, status.last_error) == ("v3", 0, None)
+    assert status.stale_for == 0.0
+
+
+# -- refreshing -----------------------------------------------------------------------------
+
+
+def test_file_refresh(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write(path, DOC)
+    flags = Flags.from_file(path)
+    recorder = Recorder()
+    flags.on_change(recorder)
+    old = flags.version
+    assert flags.refresh() is False
+    assert recorder.calls == []
+    write(path, changed(DOC, mid={"enabled": True}))
+    assert flags.enabled("mid", "acme") is False
+    assert flags.refresh() is True
+    assert flags.enabled("mid", "acme") is True
+    assert flags.version != old
+    assert flags.version is not None
+    assert HASH_VERSION.match(flags.version)
+    assert recorder.calls == [(old, flags.version, frozenset({"mid"}))]
+    assert flags.refresh() is False
+    assert len(recorder.calls) == 1
+
+
+def test_memory_refresh_swaps_whole_document() -> None:
+    source = MemorySource(DOC, version="a")
+    flags = Flags(source)
+    before = flags.flagset
+    assert flags.refresh() is False
+    assert flags.flagset is before
+    source.update(changed(DOC, alpha={"enabled": True, "tenants": ["globex"]}), version="b")
+    assert flags.refresh() is True
+    assert flags.flagset is not before
+    assert flags.version == "b"
+    assert flags.enabled("alpha", "acme") is False
+    assert flags.enabled("alpha", "globex") is True
+    evaluation = flags.evaluate("alpha", "globex")
+    assert (evaluation.version, evaluation.rule) == ("b", "tenants")
+    # The FlagSet that was served before is unchanged: readers holding it stay consistent.
+    assert before.version == "a"
+    assert before.deciders["alpha"]("acme", None, {}).on is True
+
+
+def test_refresh_true_when_content_changes_without_version() -> None:
+    source = MemorySource(DOC)
+    flags = Flags(source)
+    source.update(DOC)
+    assert flags.refresh() is False
+    source.update(changed(DOC, zeta={"enabled": False}))
+    assert flags.refresh() is True
+    assert flags.enabled("zeta", "acme") is False
+
+
+CHANGES: list[tuple[str, dict[str, Any], frozenset[str]]] = [
+    (
+        "one-flag",
+        changed(DOC, alpha={"enabled": True, "tenants": ["acme", "hooli"]}),
+        frozenset({"alpha"}),
+    ),
+    ("kill-switch", changed(DOC, zeta={"enabled": False}), frozenset({"zeta"})),
+    (
+        "segment-marks-its-users",
+        changed(DOC, _segments={"beta": ["acme"], "vip": ["stark"]}),
+        frozenset({"betaFlag", "betaRule"}),
+    ),
+    (
+        "other-segment",
+        changed(DOC, _segments={"beta": ["acme", "globex"], "vip": ["stark", "wayne"]}),
+        frozenset({"vipFlag"}),
+    ),
+    ("added", changed(DOC, omega={"enabled": True}), frozenset({"omega"})),
+    ("removed", changed(DOC, mid=None), frozenset({"mid"})),
+    ("attribute", changed(DOC, mid={"enabled": False, "temperature": 0.5}), frozenset({"mid"})),
+    ("salt", changed(DOC, zeta={"enabled": True, "salt": "s"}), frozenset({"zeta"})),
+    (
+        "two-flags",
+        changed(DOC, zeta={"enabled": False}, beta={"enabled": True, "tiers": ["silver"]}),
+        frozenset({"zeta", "beta"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("new_document", "expected"),
+    [(document, keys) for _, document, keys in CHANGES],
+    ids=[name for name, _, _ in CHANGES],
+)
+def test_on_change_names_exactly_the_changed_flags(
+    new_document: dict[str, Any], expected: frozenset[str]
+) -> None:
+    source = MemorySource(DOC, version="old")
+    flags = Flags(source)
+    recorder = Recorder()
+    flags.on_change(recorder)
+    source.update(new_document, version="new")
+    assert flags.refresh() is True
+    assert recorder.calls == [("old", "new", expected)]
+
+
+def test_on_change_not_called_without_change() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    recorder = Recorder()
+    flags.on_change(recorder)
+    source.update(DOC, version="v1")
+    assert flags.refresh() is False
+    assert recorder.calls == []
+
+
+def test_on_change_called_after_the_swap() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    seen: list[tuple[str | None, bool]] = []
+    flags.on_change(lambda old, new, keys: seen.append((flags.version, flags.enabled("mid", "x"))))
+    source.update(changed(DOC, mid={"enabled": True}), version="v2")
+    flags.refresh()
+    assert seen == [("v2", True)]
+
+
+def test_raising_callback_is_logged_and_does_not_break_refresh(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    before, after = Recorder(), Recorder()
+
+    def broken(old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        raise RuntimeError("listener exploded")
+
+    flags.on_change(before)
+    flags.on_change(broken)
+    flags.on_change(after)
+    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    with caplog.at_level(logging.ERROR, logger="flagkit"):
+        assert flags.refresh() is True
+    assert flags.version == "v2"
+    assert flags.enabled("zeta", "acme") is False
+    assert before.calls == after.calls == [("v1", "v2", frozenset({"zeta"}))]
+    failures = [record for record in caplog.records if record.name == "flagkit"]
+    assert len(failures) == 1
+    assert failures[0].levelno == logging.ERROR
+    assert "on_change callback" in failures[0].getMessage()
+    assert failures[0].exc_info is not None
+    assert isinstance(failures[0].exc_info[1], RuntimeError)
+    # The next refresh works too, and calls the broken callback again.
+    source.update(DOC, version="v3")
+    with caplog.at_level(logging.ERROR, logger="flagkit"):
+        assert flags.refresh() is True
+    assert after.calls[-1] == ("v2", "v3", frozenset({"zeta"}))
+    assert len([record for record in caplog.records if record.name == "flagkit"]) == 2
+
+
+# -- reads racing swaps ---------------------------------------------------------------------
+
+DOC_A: dict[str, Any] = {
+    "f": {"enabled": True, "doc": "a"},
+    "g": {"enabled": True, "tenants": ["acme"], "doc": "a"},
+    "v": {
+        "enabled": True,
+        "variants": {"x": "X", "y": "Y"},
+        "defaultVariant": "x",
+        "doc": "a",
+    },
+}
+DOC_B: dict[str, Any] = {
+    "f": {"enabled": False, "doc": "b"},
+    "g": {"enabled": True, "tenants": ["globex"], "doc": "b"},
+    "v": {
+        "enabled": True,
+        "variants": {"x": "X", "y": "Y"},
+        "defaultVariant": "y",
+        "doc": "b",
+    },
+}
+# What every evaluation may be, per document: (version, flag, value, rule, doc attribute).
+CONSISTENT = {
+    ("a", "f", True, "static", "a"),
+    ("a", "g", True, "tenants", "a"),
+    ("a", "v", "X", "static", "a"),
+    ("b", "f", False, "kill-switch", "b"),
+    ("b", "g", False, "default", "b"),
+    ("b", "v", "Y", "static", "b"),
+}
+THREADS = 16
+SWAPS = 200
+
+
+def signature(evaluation: Evaluation) -> tuple[Any, ...]:
+    return (
+        evaluation.version,
+        evaluation.flag,
+        evaluation.value,
+        evaluation.rule,
+        evaluation.attributes.get("doc"),
+    )
+
+
+def test_reads_during_swaps_see_one_whole_document() -> None:
+    source = MemorySource(DOC_A, version="a")
+    flags = Flags(source)
+    start = threading.Barrier(THREADS + 1)
+    stop = threading.Event()
+    # The swap readers should report: (version now served, event to set on seeing it). The
+    # main thread publishes it only after `refresh()`, as one tuple, so a reader that reads
+    # it and then evaluates can only set the event after having seen that very swap.
+    current: list[tuple[str, threading.Event]] = [("a", threading.Event())]
+    errors: list[BaseException] = []
+    inconsistent: list[tuple[Any, ...]] = []
+    reads = [0] * THREADS
+    versions_seen: list[set[str | None]] = [set() for _ in range(THREADS)]
+
+    def reader(index: int) -> None:
+        try:
+            start.wait()
+            while True:
+                finishing = stop.is_set()
+                for key in ("f", "g", "v"):
+                    awaited, seen = current[0]
+                    evaluation = flags.evaluate(key, "acme")
+                    if signature(evaluation) not in CONSISTENT:
+                        inconsistent.append(signature(evaluation))
+                    if evaluation.version == awaited:
+                        seen.set()
+                    versions_seen[index].add(evaluation.version)
+                    enabled = flags.enabled(key, "acme")
+                    assert enabled is True or enabled is False
+                    assert flags.value(key, Tenant("acme")) in (True, False, "X", "Y")
+                reads[index] += 1
+                if finishing:
+                    return
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+            current[0][1].set()
+
+    threads = [threading.Thread(target=reader, args=(i,), daemon=True) for i in range(THREADS)]
+    # Hand the GIL around often, so that the swapping thread is not starved by 16 readers.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0001)
+    swaps_seen = 0
+    try:
+        for thread in threads:
+            thread.start()
+        start.wait(timeout=30)
+        for swap in range(SWAPS):
+            document, version = (DOC_B, "b") if swap % 2 == 0 else (DOC_A, "a")
+            source.update(document, version=version)
+            assert flags.refresh() is True
+            assert flags.version == version
+            seen = threading.Event()
+            current[0] = (version, seen)
+            # Wait until a reader has seen this swap, so that reads and swaps interleave.
+            swaps_seen += seen.wait(timeout=10)
+            if errors:
+                break
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        sys.setswitchinterval(switch_interval)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert inconsistent == []
+    assert swaps_seen == SWAPS
+    assert all(count > 0 for count in reads)
+    assert set().union(*versions_seen) == {"a", "b"}
+    assert flags.version == "a"
+    assert flags.evaluate("f", "acme").reason is Reason.STATIC
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            {
+                "f": {
+                    "enabled": True,
+                    "rules": [{"when": [{"attribute": "x", "equals": True}], "serve": True}],
+                }
+            },
+            {
+                "f": {
+                    "enabled": True,
+                    "rules": [{"when": [{"attribute": "x", "equals": 1}], "serve": True}],
+                }
+            },
+        ),
+        ({"f": {"enabled": True, "temperature": True}}, {"f": {"enabled": True, "temperature": 1}}),
+        (
+            {"f": {"enabled": True, "variants": {"a": 1}, "defaultVariant": "a"}},
+            {"f": {"enabled": True, "variants": {"a": True}, "defaultVariant": "a"}},
+        ),
+        (
+            {"f": {"enabled": True, "description": "x"}},
+            {"f": {"enabled": True, "description": "y"}},
+        ),
+        (
+            {"_segments": {"s": ["a"]}, "f": {"enabled": True, "segments": ["s"]}},
+            {"_segments": {"s": ["b"]}, "f": {"enabled": True, "segments": ["s"]}},
+        ),
+    ],
+    ids=["rule-true-to-1", "attribute-true-to-1", "variant-1-to-true", "description", "segment"],
+)
+def test_on_change_names_a_flag_whose_json_changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    source = MemorySource({**before, "other": {"enabled": True}})
+    flags = Flags(source)
+    seen: list[frozenset[str]] = []
+    flags.on_change(lambda old, new, changed: seen.append(changed))
+    source.update({**after, "other": {"enabled": True}})
+    assert flags.refresh() is True
+    assert seen == [frozenset({"f"})]
