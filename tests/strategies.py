@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -24,8 +25,13 @@ from hypothesis import strategies as st
 from flagkit.document import RESERVED_FLAG_KEYS
 
 __all__ = [
+    "ADDITIONS",
     "BAD_KEYS",
     "BAD_VALUES",
+    "BOUNDARY_VALUES",
+    "OPERATORS",
+    "RENAMES",
+    "TENANT_EXAMPLES",
     "attributes",
     "boolean_flags",
     "conditions",
@@ -33,6 +39,7 @@ __all__ = [
     "flag_keys",
     "json_values",
     "mutated_documents",
+    "mutations",
     "names",
     "percentages",
     "rules",
@@ -44,6 +51,20 @@ __all__ = [
 
 FLAG_KEY_REGEX = r"[a-z][a-zA-Z0-9_-]{0,63}"
 NAME_REGEX = r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}"
+
+TENANT_EXAMPLES: tuple[str, ...] = (
+    "acme",
+    "globex",
+    "initech",
+    "Soci\u00e9t\u00e9-G\u00e9n\u00e9rale",
+    "\u682a\u5f0f\u4f1a\u793e",
+    "\U0001f600",
+    " ",
+    "x" * 256,
+    "\u00e9" * 256,
+    "\U0001f600" * 256,
+)
+"""Fixed tenant ids worth trying every time: non-ASCII, a lone space, the longest allowed."""
 
 OPERATORS = ("equals", "notEquals", "in", "notIn", "inSegment", "notInSegment", "exists")
 
@@ -109,27 +130,30 @@ EXTRA_FIELDS: tuple[str, ...] = (
 """Keys whose addition can make an object ambiguous (two outcomes, two operators)."""
 
 
+@cache
 def flag_keys() -> st.SearchStrategy[str]:
     """Valid flag keys: `^[a-z][a-zA-Z0-9_-]{0,63}$`."""
     return st.from_regex(FLAG_KEY_REGEX, fullmatch=True)
 
 
+@cache
 def names() -> st.SearchStrategy[str]:
     """Valid segment, variant and rule names."""
     return st.from_regex(NAME_REGEX, fullmatch=True)
 
 
+@cache
 def tenant_ids() -> st.SearchStrategy[str]:
     """Valid tenant ids (1 to 256 characters), ASCII and not: `acme`, `Société-Générale`, `😀`."""
     return st.one_of(
+        st.sampled_from(TENANT_EXAMPLES),
         st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True),
-        st.sampled_from(["acme", "globex", "initech", "Soci\u00e9t\u00e9-G\u00e9n\u00e9rale"]),
-        st.text(min_size=1, max_size=24),
-        st.text(st.characters(min_codepoint=0x80), min_size=1, max_size=24),
-        st.text(st.sampled_from("a\u00e9\u682a\U0001f600"), min_size=250, max_size=256),
+        st.text(min_size=1, max_size=12),
+        st.text(st.characters(min_codepoint=0x80), min_size=1, max_size=12),
     )
 
 
+@cache
 def tiers() -> st.SearchStrategy[str]:
     """Valid tier names (1 to 256 characters)."""
     return st.one_of(
@@ -137,11 +161,13 @@ def tiers() -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def percentages() -> st.SearchStrategy[int | float]:
     """0 to 100 in steps of 0.01, as JSON would carry them (`25`, `12.5`, `0.01`)."""
     return st.one_of(st.integers(0, 100), st.integers(0, 10_000).map(lambda n: n / 100))
 
 
+@cache
 def _scalars() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.none(),
@@ -152,6 +178,7 @@ def _scalars() -> st.SearchStrategy[Any]:
     )
 
 
+@cache
 def json_values() -> st.SearchStrategy[Any]:
     """Any JSON value, a few levels deep at most."""
     return st.recursive(
@@ -160,19 +187,31 @@ def json_values() -> st.SearchStrategy[Any]:
             st.lists(children, max_size=3),
             st.dictionaries(st.text(max_size=8), children, max_size=3),
         ),
-        max_leaves=6,
+        max_leaves=4,
     )
 
 
+@cache
+def _variant_values() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        _scalars(),
+        st.sampled_from([{"colour": "#0000ff", "label": "Buy now"}, ["a", 1, None], {}, []]).map(
+            copy.deepcopy
+        ),
+    )
+
+
+@cache
 def attributes() -> st.SearchStrategy[dict[str, Any]]:
     """A flag's own attributes: any key that is not a reserved field, any JSON value."""
     keys = st.one_of(
         st.sampled_from(["temperature", "bedrockModelId", "maxTokens", "tenant", "percentge"]),
         st.text(max_size=12),
     ).filter(lambda key: key not in RESERVED_FLAG_KEYS)
-    return st.dictionaries(keys, json_values(), max_size=3)
+    return st.dictionaries(keys, json_values(), max_size=2)
 
 
+@cache
 def segment_tables() -> st.SearchStrategy[dict[str, list[str]]]:
     """A `_segments` object: segment name to tenant ids."""
     return st.dictionaries(names(), st.lists(tenant_ids(), max_size=4), max_size=3)
@@ -184,7 +223,9 @@ def conditions(draw: st.DrawFn, segments: Sequence[str] = ()) -> dict[str, Any]:
     operators = [op for op in OPERATORS if segments or op not in ("inSegment", "notInSegment")]
     operator = draw(st.sampled_from(operators))
     attribute = draw(
-        st.one_of(st.sampled_from(["id", "tier", "region", "userId"]), st.text(min_size=1, max_size=12))
+        st.one_of(
+            st.sampled_from(["id", "tier", "region", "userId"]), st.text(min_size=1, max_size=12)
+        )
     )
     if operator in ("equals", "notEquals"):
         operand: Any = draw(_scalars())
@@ -300,7 +341,7 @@ def variant_flags(
     flag: dict[str, Any] = draw(attributes())
     flag.update(draw(_targeting(segments, requirable)))
     variant_names = draw(st.lists(names(), min_size=1, max_size=4, unique=True))
-    flag["variants"] = {name: draw(json_values()) for name in variant_names}
+    flag["variants"] = {name: draw(_variant_values()) for name in variant_names}
     flag["defaultVariant"] = draw(st.sampled_from(variant_names))
     if draw(st.booleans()):
         flag["offVariant"] = draw(st.sampled_from(variant_names))
@@ -313,7 +354,7 @@ def variant_flags(
 
 
 @st.composite
-def documents(draw: st.DrawFn, max_flags: int = 4) -> dict[str, Any]:
+def documents(draw: st.DrawFn, max_flags: int = 3) -> dict[str, Any]:
     """A document that passes the schema and every semantic check."""
     document: dict[str, Any] = {}
     if draw(st.booleans()):
@@ -321,8 +362,10 @@ def documents(draw: st.DrawFn, max_flags: int = 4) -> dict[str, Any]:
             st.sampled_from(["../schemas/flags.v1.schema.json", "https://flagkit.invalid/x.json"])
         )
     segments = draw(segment_tables())
-    if segments or draw(st.booleans()):
+    if segments:
         document["_segments"] = segments
+    elif draw(st.booleans(), label="empty _segments"):
+        document["_segments"] = {}
     keys = draw(st.lists(flag_keys(), max_size=max_flags, unique=True))
     for index, key in enumerate(keys):
         earlier = keys[:index]
@@ -334,12 +377,22 @@ def documents(draw: st.DrawFn, max_flags: int = 4) -> dict[str, Any]:
     return document
 
 
-def _locations(value: Any) -> list[tuple[Any, Any]]:
-    """Every (container, key or index) pair in `value`, outermost first."""
-    found: list[tuple[Any, Any]] = []
-    stack = [value]
+_NAMED_MEMBERS = frozenset({"_segments", "variants", "split"})
+"""Objects whose keys are names the author chose (segment, variant names), not fields."""
+
+
+def _locations(document: Any) -> list[tuple[Any, Any, str]]:
+    """Every (container, key or index, slot) triple in `document`.
+
+    The slot names the place in the schema (`percentage`, `tenants[]`, `<flag>`,
+    `split.*`), so that a mutation can pick a kind of place first and then one
+    such place: a rare field is broken as often as a common one. The inside of
+    attributes and variant values, where any JSON value is fine, is `<free>`.
+    """
+    found: list[tuple[Any, Any, str]] = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
     while stack:
-        container = stack.pop()
+        container, path = stack.pop()
         if isinstance(container, dict):
             members = list(container.items())
         elif isinstance(container, list):
@@ -347,41 +400,190 @@ def _locations(value: Any) -> list[tuple[Any, Any]]:
         else:
             continue
         for key, child in members:
-            found.append((container, key))
-            stack.append(child)
+            child_path = (*path, key)
+            found.append((container, key, _slot(child_path)))
+            stack.append((child, child_path))
     return found
 
 
-@st.composite
-def mutated_documents(draw: st.DrawFn) -> Any:
+def _slot(path: tuple[Any, ...]) -> str:
+    first = path[0]
+    if len(path) == 1:
+        return first if first.startswith(("$", "_")) else "<flag>"
+    if first.startswith(("$", "_")):
+        return f"{first}.*" if len(path) == 2 else f"{first}.*[]"
+    if path[1] not in RESERVED_FLAG_KEYS:
+        return "<attribute>" if len(path) == 2 else "<free>"
+    if path[1] == "variants" and len(path) > 3:
+        return "<free>"
+    strings = [part for part in path[1:] if isinstance(part, str)]
+    parent = path[-2]
+    if isinstance(path[-1], int):
+        return f"{strings[-1]}[]"
+    if isinstance(parent, str) and parent in _NAMED_MEMBERS:
+        return f"{parent}.*"
+    return strings[-1]
+
+
+_TOO_LONG = "x" * 257
+_BAD_NAMES = ("bad id", "", "x" * 65, 7)
+BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
+    "$schema": (1, None),
+    "_segments": ([], "beta"),
+    "_segments.*": ("acme", {}),
+    "_segments.*[]": ("", _TOO_LONG, 1),
+    "<flag>": (True, [], "x", None),
+    "enabled": ("true", 1, None),
+    "description": (1, False),
+    "requires": ("payments", {}),
+    "requires[]": ("FeatureA", "feature a", "a" * 65, ""),
+    "tenants": ("acme", {}),
+    "tenants[]": ("", _TOO_LONG, 1, None),
+    "excludedTenants[]": ("", _TOO_LONG, 1),
+    "segments": ("beta", {}),
+    "segments[]": _BAD_NAMES,
+    "tiers": ("gold", None),
+    "tiers[]": ("", _TOO_LONG, 1),
+    "percentage": (-0.01, 100.01, 120, "50", True),
+    "stickiness": ("", _TOO_LONG, 1),
+    "salt": (_TOO_LONG, 1, None),
+    "variants": ({}, [], "red"),
+    "defaultVariant": _BAD_NAMES,
+    "offVariant": _BAD_NAMES,
+    "split": ({}, [], 1),
+    "split.*": (-1, 1.5, 1_000_001, "1", True, None),
+    "rules": ({}, "eu"),
+    "rules[]": ([], "eu", {}),
+    "id": _BAD_NAMES,
+    "when": ({}, "region"),
+    "when[]": ([], {}, "region"),
+    "attribute": ("", _TOO_LONG, 1),
+    "serve": (1, None, []),
+    "equals": ([], {}),
+    "notEquals": ([1], {"a": 1}),
+    "in": ("eu", 1, {}),
+    "in[]": ([], {}),
+    "notIn": ("eu", None),
+    "notIn[]": ([1], {}),
+    "inSegment": _BAD_NAMES,
+    "notInSegment": _BAD_NAMES,
+    "exists": ("true", 1, None),
+}
+"""For each slot of the schema, values just past one of its limits: range, length, pattern, type."""
+
+
+_BAD_FLAG_KEYS = ("FeatureA", "feature a", "a" * 65, "1st", "")
+_FLAG = {"enabled": True}
+ADDITIONS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "(document)": (
+        *((key, _FLAG) for key in _BAD_FLAG_KEYS),
+        ("_extra", 1),
+        ("$extra", None),
+        ("newFlag", {"enabled": "yes"}),
+        ("_segments", {"x": "acme"}),
+    ),
+    "<flag>": (
+        ("enabled", "yes"),
+        ("percentage", 100.5),
+        ("variants", {}),
+        ("split", {"a": -1}),
+        ("rules", [{}]),
+        ("tenants", [""]),
+        ("temperature", 0.7),
+    ),
+    "rules[]": (
+        ("serve", True),
+        ("percentage", 50),
+        ("split", {"a": 1}),
+        ("priority", 1),
+        ("when", [{}]),
+    ),
+    "when[]": (("equals", 1), ("in", []), ("exists", True), ("inSegment", "s"), ("op", "eq")),
+    "_segments": (("bad id", []), ("ok", [""]), ("ok", "acme")),
+    "variants": (("bad id", 1), ("", 1)),
+    "split": (("bad id", 1), ("ok", -1), ("ok", 0.5)),
+}
+"""For each slot holding an object, members whose addition breaks it (or, some, do not)."""
+
+RENAMES: dict[str, tuple[str, ...]] = {
+    "<flag>": _BAD_FLAG_KEYS,
+    "_segments.*": ("bad id", "", "x" * 65),
+    "variants.*": ("bad id", "", "x" * 65),
+    "split.*": ("bad id", "", "x" * 65),
+}
+"""For slots whose keys are names, names that break the pattern; other keys become unknown."""
+
+_UNKNOWN_FIELDS = ("priority", "Enabled", "percentge", "_extra", "$extra")
+
+
+def mutated_documents() -> st.SearchStrategy[Any]:
     """A valid document with (most of the time) one thing broken; sometimes left as it was."""
-    document = copy.deepcopy(draw(documents()))
-    locations = _locations(document)
-    kinds = ["none", "add", "not-an-object"]
-    if locations:
-        kinds += ["replace"] * 6 + ["rename"] * 2 + ["delete"] * 2 + ["add"] * 2
-    kind = draw(st.sampled_from(kinds))
+    return documents().flatmap(mutations)
+
+
+@st.composite
+def mutations(draw: st.DrawFn, document: Any) -> Any:
+    """A copy of `document` with (most of the time) one thing broken, `document` left alone.
+
+    Kinds of change: replace a value (wrong type, out of range, too long, bad
+    pattern), rename a key (to a bad flag key, name or an unknown field), delete
+    a key or an array element, add a member (unknown, or a second outcome or
+    operator), or replace the whole document with something that is not an object.
+    The place is chosen by its slot in the schema first, so that a rare field is
+    broken about as often as a common one.
+    """
+    document = copy.deepcopy(document)
+    locations = [(document, None, "(document)"), *_locations(document)]
+    kind = draw(
+        st.sampled_from(
+            ["replace"] * 5 + ["rename", "delete", "add", "add", "not-an-object", "none"]
+        ),
+        label="kind",
+    )
     if kind == "not-an-object":
         return draw(st.sampled_from([[], "x", 1, None, True, [document]]))
     if kind == "none":
         return document
     if kind == "add":
-        objects = [document] + [c[k] for c, k in locations if isinstance(c[k], dict)]
-        target = draw(st.sampled_from(objects))
-        key = draw(st.sampled_from(BAD_KEYS + EXTRA_FIELDS))
-        target[key] = draw(st.one_of(st.sampled_from(BAD_VALUES), json_values()))
+        objects = [
+            (c if k is None else c[k], slot)
+            for c, k, slot in locations
+            if isinstance(c if k is None else c[k], dict)
+        ]
+        slot = draw(st.sampled_from(sorted({slot for _, slot in objects})), label="slot")
+        target = draw(st.sampled_from([o for o, s in objects if s == slot]), label="add to")
+        added = st.sampled_from(ADDITIONS.get(slot, ())) if slot in ADDITIONS else st.nothing()
+        other = st.tuples(
+            st.sampled_from(BAD_KEYS + EXTRA_FIELDS), st.sampled_from(BAD_VALUES) | json_values()
+        )
+        key, value = draw(added | other, label="added")
+        target[key] = copy.deepcopy(value)
         return document
-    container, key = draw(st.sampled_from(locations))
+    members = locations[1:]
+    if not members:
+        return document
+    slots = sorted({slot for _, _, slot in members})
+    constrained = [slot for slot in slots if slot in BOUNDARY_VALUES]
+    if constrained and draw(st.integers(0, 4), label="anywhere") > 0:
+        slots = constrained
+    slot = draw(st.sampled_from(slots), label="slot")
+    container, key = draw(
+        st.sampled_from([(c, k) for c, k, s in members if s == slot]), label="place"
+    )
     if kind == "replace":
-        container[key] = draw(st.one_of(st.sampled_from(BAD_VALUES), _scalars()))
+        near = BOUNDARY_VALUES.get(slot, ())
+        values = st.sampled_from(BAD_VALUES) | _scalars()
+        if near:
+            values = st.sampled_from(near) | values
+        container[key] = copy.deepcopy(draw(values, label="new value"))
     elif kind == "delete":
         if isinstance(container, dict):
             del container[key]
         else:
             container.pop(key)
     elif isinstance(container, dict):  # rename
-        new_key = draw(st.sampled_from(BAD_KEYS))
+        new_key = draw(st.sampled_from(RENAMES.get(slot, _UNKNOWN_FIELDS)), label="new key")
         container[new_key] = container.pop(key)
-    else:  # "rename" an array element: put a bad key's text in its place
-        container[key] = draw(st.sampled_from(BAD_KEYS))
+    else:  # "rename" an array element: put a bad name in its place
+        container[key] = draw(st.sampled_from(BAD_KEYS), label="new key")
     return document
