@@ -123,11 +123,13 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
             if not tenant_id:
                 return missing_key
             text = prefix + tenant_id
-            # hash32, inlined for ASCII text (isascii() is O(1)).
-            h: int | None = murmur3(text, 0, False) if text.isascii() else hash32(text, 0)
-            if h is None:
-                return invalid_key
-            if rank[h % 10_000] < threshold:
+            if text.isascii():  # hash32, inlined: isascii() is O(1) and ASCII always hashes
+                h: int | None = murmur3(text, 0, False)
+            else:
+                h = hash32(text, 0)
+                if h is None:
+                    return invalid_key
+            if rank[h % 10_000] < threshold:  # type: ignore[operator]
                 return rollout_on  # type: ignore[return-value]
             return rollout_off
         return fallthrough  # type: ignore[return-value]

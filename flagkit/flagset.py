@@ -28,14 +28,14 @@ __all__ = [
 ]
 
 
-class _UseDefault(enum.Enum):
-    USE_DEFAULT = "USE_DEFAULT"
+class _UseDefault:
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "USE_DEFAULT"
 
 
-USE_DEFAULT: Final = _UseDefault.USE_DEFAULT
+USE_DEFAULT: Final = _UseDefault()
 """A decision's value when the caller's default is what gets served."""
 
 
@@ -55,7 +55,7 @@ class Decision:
     error_message: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Split:
     """A weighted split of variants: `cumulative[i]` is the running weight up to `decisions[i]`."""
 
@@ -83,7 +83,7 @@ class Operator(enum.Enum):
     EXISTS = "exists"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Condition:
     """`attribute` (`id`, `tier` or a tenant attribute) tested with `operator` against `operand`.
 
@@ -97,7 +97,7 @@ class Condition:
     operand: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rule:
     """A compiled rule: when every condition holds, serve `outcome`, or split by `threshold`.
 
@@ -112,7 +112,7 @@ class Rule:
     off: Decision | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class CompiledFlag:
     """A flag ready to evaluate; fields follow the evaluation order of the contract."""
 
@@ -141,6 +141,9 @@ class CompiledFlag:
     @property
     def is_variant_flag(self) -> bool:
         return self.variants is not None
+
+    def __repr__(self) -> str:
+        return f"<CompiledFlag {self.key!r}>"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
