@@ -1,11 +1,15 @@
-"""The `flagkit` command: validate documents, evaluate a flag, print the schema.
+"""The `flagkit` command: validate, evaluate, diff, convert and push flag documents.
 
 ```
 flagkit validate FILE...
 flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--json]
 flagkit schema [--draft4]
+flagkit diff OLD NEW [--tenants FILE] [--json] [--all]
+flagkit appconfig-definition FILE [--output OUT]
+flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
 ```
-Exit status: 0 success; 1 an invalid document or an evaluation error; 2 bad usage.
+Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
+2 bad usage; 3 (`diff`) some tenant's answer changes.
 """
 
 from __future__ import annotations
@@ -16,16 +20,19 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from flagkit import publish
 from flagkit.client import Flags
-from flagkit.document import load_document
-from flagkit.errors import DocumentError, FlagkitError, SourceError
+from flagkit.document import CheckedDocument, load_document
+from flagkit.errors import DocumentError, FlagkitError, PublishError, SourceError
 from flagkit.model import Evaluation, Tenant
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
 
 __all__ = ["main", "run"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_CHANGES = 0, 1, 2, 3
+IDS_SHOWN = 10
+"""How many tenant ids `diff` and `push` show per line unless given --all."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +88,77 @@ def _parser() -> argparse.ArgumentParser:
         help="the draft-04 rendition, for AppConfig's JSON Schema validator",
     )
     schema.set_defaults(run=_schema)
+    _add_publish_commands(commands)
     return parser
+
+
+def _add_publish_commands(commands: Any) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="which flags changed between two documents, and for exactly which tenants",
+        description="List the flags added, removed and changed from OLD to NEW; with --tenants, "
+        "evaluate both for every tenant and list who gains or loses each flag (and whose "
+        "variant changes). Exit 0 when no tenant's answer changes, 3 when some do (without "
+        "--tenants: when any flag differs), 1 when a document or the tenants file is invalid.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the current flag document")
+    diff.add_argument("new", metavar="NEW", help="the proposed flag document")
+    _add_tenant_options(diff)
+    diff.add_argument("--json", action="store_true", help="print the diff as one JSON object")
+    diff.set_defaults(run=_diff)
+
+    definition = commands.add_parser(
+        "appconfig-definition",
+        help="the AWS.AppConfig.FeatureFlags form of a document, for a feature-flag profile",
+        description="Print (or write) the JSON a hosted configuration version of an "
+        "AWS.AppConfig.FeatureFlags profile holds, with typed attribute constraints. "
+        "Documents using _segments, rules or variants are refused: they belong in a "
+        "freeform profile.",
+    )
+    definition.add_argument("file", metavar="FILE", help="the flag document")
+    definition.add_argument("--output", metavar="OUT", help="write to OUT instead of stdout")
+    definition.set_defaults(run=_definition)
+
+    push = commands.add_parser(
+        "push",
+        help="validate a document, show its impact, store it in AppConfig and deploy it",
+        description="Validate FILE, diff it against the version deployed to the environment, "
+        "create a hosted configuration version (refused if someone else created one since "
+        "this push read the latest) and start a deployment. A feature-flag profile gets the "
+        "appconfig-definition form. Names or ids are accepted for everything.",
+    )
+    push.add_argument("file", metavar="FILE", help="the flag document")
+    push.add_argument("--application", required=True, metavar="A", help="name or id")
+    push.add_argument("--environment", required=True, metavar="E", help="name or id")
+    push.add_argument("--profile", required=True, metavar="P", help="configuration profile")
+    push.add_argument(
+        "--strategy",
+        default="AppConfig.AllAtOnce",
+        metavar="S",
+        help="deployment strategy name or id (default: %(default)s)",
+    )
+    push.add_argument("--description", help="for the hosted version and the deployment")
+    push.add_argument(
+        "--dry-run", action="store_true", help="show the impact; create and deploy nothing"
+    )
+    push.add_argument("--content-type", default="application/json", help="default: %(default)s")
+    push.add_argument("--endpoint-url", metavar="URL", help="another AppConfig endpoint")
+    push.add_argument("--region", metavar="R", help="the AWS region (default: boto3's)")
+    _add_tenant_options(push)
+    push.set_defaults(run=_push)
+
+
+def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tenants",
+        metavar="FILE",
+        help="tenants to evaluate: one per line, `ID` or `ID TIER`; '#' starts a comment",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help=f"list every tenant id (default: the first {IDS_SHOWN} per line)",
+    )
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -158,6 +235,145 @@ def _attribute(item: str) -> tuple[str, Any]:
 def _schema(args: argparse.Namespace, out: TextIO) -> int:
     schema = draft4_schema() if args.draft4 else json_schema()
     print(json.dumps(schema, indent=2, ensure_ascii=False), file=out)
+    return EXIT_OK
+
+
+def _read_flag_document(path: str) -> CheckedDocument | None:
+    """The checked document in `path` (or a feature-flag definition read back into one);
+    None after printing every problem to stderr."""
+    try:
+        return publish.load_flag_document(FileSource(path).fetch().content)
+    except DocumentError as exc:
+        for problem in exc.problems:
+            print(f"{path}: error: {problem}", file=sys.stderr)
+    except SourceError as exc:
+        print(f"{path}: error: {exc}", file=sys.stderr)
+    return None
+
+
+def _read_tenants(args: argparse.Namespace) -> tuple[Tenant, ...] | None:
+    if not args.tenants:
+        return ()
+    try:
+        return publish.read_tenants(args.tenants)
+    except PublishError as exc:
+        print(f"flagkit {args.command}: error: {exc}", file=sys.stderr)
+        return None
+
+
+def _diff(args: argparse.Namespace, out: TextIO) -> int:
+    old = _read_flag_document(args.old)
+    new = _read_flag_document(args.new)
+    tenants = _read_tenants(args)
+    if old is None or new is None or tenants is None:
+        return EXIT_INVALID
+    diff = publish.diff_documents(old.document, new.document, tenants)
+    if args.json:
+        answer = {"old": args.old, "new": args.new, **diff.as_dict()}
+        print(json.dumps(answer, ensure_ascii=False), file=out)
+    else:
+        for line in publish.format_diff(diff, limit=None if args.all else IDS_SHOWN):
+            print(line, file=out)
+    return EXIT_CHANGES if diff.changes_answers else EXIT_OK
+
+
+def _definition(args: argparse.Namespace, out: TextIO) -> int:
+    checked = _read_flag_document(args.file)
+    if checked is None:
+        return EXIT_INVALID
+    try:
+        definition = publish.appconfig_definition(checked.document)
+    except DocumentError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    text = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+    if not args.output:
+        out.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        print(f"{args.output}: error: cannot write: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    flags = len(definition["flags"])
+    print(f"{args.file}: wrote {args.output} ({flags} flag{'s' if flags != 1 else ''})", file=out)
+    return EXIT_OK
+
+
+def _push(args: argparse.Namespace, out: TextIO) -> int:
+    checked = _read_flag_document(args.file)
+    tenants = _read_tenants(args)
+    if checked is None or tenants is None:
+        return EXIT_INVALID
+    for warning in checked.warnings:
+        print(f"{args.file}: warning: {warning}", file=out)
+
+    def show(result: publish.PushResult) -> None:
+        target = result.target
+        print(
+            f"target: application {target.application_name!r} ({target.application_id}), "
+            f"environment {target.environment_name!r} ({target.environment_id}), "
+            f"profile {target.profile_name!r} ({target.profile_id}, {target.profile_type})",
+            file=out,
+        )
+        print(f"compared with: {result.compared_with}", file=out)
+        if result.diff is None:
+            print(f"no diff: {result.diff_problem}", file=out)
+        else:
+            for line in publish.format_diff(result.diff, limit=None if args.all else IDS_SHOWN):
+                print(line, file=out)
+
+    try:
+        result = publish.push(
+            checked.document,
+            application=args.application,
+            environment=args.environment,
+            profile=args.profile,
+            strategy=args.strategy,
+            description=args.description,
+            tenants=tenants,
+            dry_run=args.dry_run,
+            content_type=args.content_type,
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+            on_diff=show,
+        )
+    except DocumentError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except PublishError as exc:
+        print(f"flagkit push: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    target = result.target
+    strategy = result.strategy_name
+    if result.strategy_id != result.strategy_name:
+        strategy += f" ({result.strategy_id})"
+    if result.dry_run:
+        after = (
+            f"after version {result.latest_version}"
+            if result.latest_version is not None
+            else "(the profile's first)"
+        )
+        print(
+            f"dry run: nothing created; push would create a hosted configuration version {after} "
+            f"and deploy it to environment {target.environment_name!r} with {strategy}",
+            file=out,
+        )
+        return EXIT_OK
+    print(
+        f"created: hosted configuration version {result.version_number} of profile "
+        f"{target.profile_name!r}",
+        file=out,
+    )
+    print(
+        f"deployed: deployment {result.deployment_number} of version {result.version_number} "
+        f"to environment {target.environment_name!r} with {strategy} "
+        f"(state {result.deployment_state})",
+        file=out,
+    )
     return EXIT_OK
 
 

@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from flagkit.compiler import compile_document
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, changed_flags, load_document
-from flagkit.errors import DocumentError, SourceError
+from flagkit.errors import ConfigurationError, DocumentError, FlagkitError, SourceError
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
@@ -23,7 +23,9 @@ from flagkit.sources.memory import MemorySource
 if TYPE_CHECKING:
     import logging
 
-__all__ = ["ChangeCallback", "Flags", "FlagsStatus"]
+    from flagkit.refresh import RefreshThread
+
+__all__ = ["ChangeCallback", "Flags", "FlagsStatus", "RefreshMode"]
 
 LOGGER_NAME = "flagkit"
 
@@ -31,11 +33,22 @@ ChangeCallback = Callable[[str | None, str | None, frozenset[str]], None]
 """Called as `callback(old_version, new_version, changed_flag_keys)` after a new document is in."""
 
 
+RefreshMode = Literal["thread", "on_read", "manual"]
+"""`thread`: a background thread polls; `on_read`: a read that finds the document older
+than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
+
+
 @dataclass(frozen=True, slots=True)
 class FlagsStatus:
-    """How fresh the served document is. `stale_for` counts seconds since the last good load."""
+    """How fresh the served document is, and what went wrong last.
+
+    `source` is where documents come from; `origin` where the one being served came
+    from (the source, or a backup or fallback at start). `stale_for` is 0.0 while the
+    source answers, else the seconds since it last confirmed the served document.
+    """
 
     source: str
+    origin: str
     version: str | None
     loaded_at: float
     last_attempt: float
@@ -58,15 +71,50 @@ class Flags:
     document passed every check.
     """
 
-    def __init__(self, source: Source) -> None:
-        """Load `source` once; a document that fails its checks raises `DocumentError` here."""
+    def __init__(
+        self,
+        source: Source,
+        *,
+        refresh_mode: RefreshMode = "manual",
+        poll_interval: float = 60.0,
+        backup_path: str | os.PathLike[str] | None = None,
+        fallback: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        startup_timeout: float = 0.0,
+    ) -> None:
+        """Load `source`, or else the backup, or else the fallback; then start refreshing.
+
+        Retryable source errors are retried for `startup_timeout` seconds first. With
+        no document from any of them this raises `SourceError` (or the
+        `DocumentError` of the source's document).
+        """
+        if refresh_mode not in ("thread", "on_read", "manual"):
+            raise ConfigurationError(
+                f"refresh_mode must be 'thread', 'on_read' or 'manual', got {refresh_mode!r}"
+            )
         self._source = source
+        self._poll_interval = poll_interval
+        self._backup_path = None if backup_path is None else os.fspath(backup_path)
         self._refresh_lock = threading.Lock()
+        self._closed = threading.Event()
         self._callbacks: list[ChangeCallback] = []
         self._last_error: str | None = None
+        self._last_error_is_document = False
+        self._failed_version: str | None = None
+        self._logged_error: str | None = None
         self._failures = 0
-        self._install(self._load_required())
-        self._loaded_at = self._last_attempt = time.time()
+        self._last_attempt = time.time()
+        self._origin = source.description
+        self._install(self._load_initial(fallback, startup_timeout))
+        self._loaded_at = self._fresh_at = self._last_attempt
+        self._refresher: RefreshThread | None = None
+        if refresh_mode == "thread":
+            from flagkit.refresh import RefreshThread
+
+            first = self._retry_delay() if self._failures else self._interval()
+            self._refresher = RefreshThread(
+                self._poll_once, name=f"flagkit-refresh {source.description}", first_delay=first
+            )
+            self._refresher.start()
 
     # -- construction -----------------------------------------------------------------------
 
@@ -76,6 +124,92 @@ class Flags:
     ) -> Flags:
         """Flags from a local JSON document; `refresh()` re-reads the file."""
         return cls(FileSource(path, max_bytes=max_document_bytes))
+
+    @classmethod
+    def from_appconfig(
+        cls,
+        application: str,
+        environment: str,
+        profile: str,
+        *,
+        poll_interval: float = 60,
+        client: Any = None,
+        session: Any = None,
+        fallback: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        backup_path: str | os.PathLike[str] | None = None,
+        refresh_mode: RefreshMode = "thread",
+        startup_timeout: float = 0.0,
+    ) -> Flags:
+        """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
+
+        `client` is any boto3 `appconfigdata` client; otherwise one is made from
+        `session` or boto3's defaults (install `flagkit[aws]`). `poll_interval`
+        (15 s at least) is the session's required minimum; AppConfig's own
+        `NextPollIntervalInSeconds` paces the polls.
+        """
+        from flagkit.sources.appconfig import AppConfigSource
+
+        source = AppConfigSource(
+            application,
+            environment,
+            profile,
+            poll_interval=poll_interval,
+            client=client,
+            session=session,
+        )
+        return cls._polled(
+            source, poll_interval, refresh_mode, backup_path, fallback, startup_timeout
+        )
+
+    @classmethod
+    def from_agent(
+        cls,
+        application: str,
+        environment: str,
+        profile: str,
+        *,
+        base_url: str = "http://localhost:2772",
+        poll_interval: float = 15,
+        token: str | None = None,
+        fallback: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        backup_path: str | os.PathLike[str] | None = None,
+        refresh_mode: RefreshMode = "thread",
+        startup_timeout: float = 30.0,
+    ) -> Flags:
+        """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
+
+        The agent starts after the application on ECS and EKS, so a refused
+        connection is retried for `startup_timeout` seconds before the backup, the
+        fallback, or a `SourceError`.
+        """
+        from flagkit.sources.agent import AgentSource
+
+        if poll_interval <= 0:
+            raise ConfigurationError(f"poll_interval must be positive, got {poll_interval}")
+        source = AgentSource(application, environment, profile, base_url=base_url, token=token)
+        return cls._polled(
+            source, poll_interval, refresh_mode, backup_path, fallback, startup_timeout
+        )
+
+    @classmethod
+    def _polled(
+        cls,
+        source: Source,
+        poll_interval: float,
+        refresh_mode: RefreshMode,
+        backup_path: str | os.PathLike[str] | None,
+        fallback: str | os.PathLike[str] | Mapping[str, Any] | None,
+        startup_timeout: float,
+    ) -> Flags:
+        kind = _ReadRefreshingFlags if refresh_mode == "on_read" else cls
+        return kind(
+            source,
+            refresh_mode=refresh_mode,
+            poll_interval=poll_interval,
+            backup_path=backup_path,
+            fallback=fallback,
+            startup_timeout=startup_timeout,
+        )
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], *, version: str | None = None) -> Flags:
@@ -145,16 +279,17 @@ class Flags:
 
     @property
     def status(self) -> FlagsStatus:
-        """Source, version and freshness of the served document, and the last refresh error."""
+        """Source, origin, version and freshness of the served document, and the last error."""
         now = time.time()
         return FlagsStatus(
             source=self._source.description,
+            origin=self._origin,
             version=self._flagset.version,
             loaded_at=self._loaded_at,
             last_attempt=self._last_attempt,
             last_error=self._last_error,
             consecutive_failures=self._failures,
-            stale_for=(now - self._loaded_at) if self._failures else 0.0,
+            stale_for=(now - self._fresh_at) if self._failures else 0.0,
         )
 
     # -- changing ---------------------------------------------------------------------------
@@ -167,21 +302,24 @@ class Flags:
         """
         with self._refresh_lock:
             self._last_attempt = time.time()
+            version: str | None = None
             try:
                 snapshot = self._source.fetch()
-                if snapshot is None or snapshot.version == self._flagset.version is not None:
-                    self._loaded_at = self._last_attempt
-                    self._record_success()
+                if snapshot is not None:
+                    version = snapshot.version
+                if snapshot is None or (version is not None and version == self._flagset.version):
+                    self._record_contact()
                     return False
                 new = self._compile(snapshot.content, snapshot.version)
-            except Exception as exc:
-                self._failures += 1
-                self._last_error = str(exc)
+            except FlagkitError as exc:
+                self._record_failure(exc, version)
                 raise
             old = self._flagset
             self._install(new)
-            self._loaded_at = self._last_attempt
-            self._record_success()
+            self._origin = self._source.description
+            self._loaded_at = self._fresh_at = self._last_attempt
+            self._failures, self._last_error, self._logged_error = 0, None, None
+            self._save_backup(new)
         self._notify(old, new)
         return True
 
@@ -190,7 +328,10 @@ class Flags:
         self._callbacks.append(callback)
 
     def close(self) -> None:
-        """Release the source; file and in-memory sources hold nothing, so this is a no-op."""
+        """Stop refreshing (the background thread, if any); reading keeps working."""
+        self._closed.set()
+        if self._refresher is not None:
+            self._refresher.stop()
 
     def __enter__(self) -> Flags:
         return self
@@ -208,11 +349,146 @@ class Flags:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _load_required(self) -> FlagSet:
-        snapshot = self._source.fetch()
-        if snapshot is None:
-            raise SourceError(f"{self._source.description} delivered no document to start from")
-        return self._compile(snapshot.content, snapshot.version)
+    def _load_initial(
+        self,
+        fallback: str | os.PathLike[str] | Mapping[str, Any] | None,
+        startup_timeout: float,
+    ) -> FlagSet:
+        """The source's document; else, once the source has had its chance, backup, fallback."""
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            self._last_attempt = time.time()
+            try:
+                snapshot = self._source.fetch()
+                if snapshot is None:
+                    raise SourceError(f"{self._source.description} delivered no document")
+                flagset = self._compile(snapshot.content, snapshot.version)
+            except SourceError as exc:
+                self._record_failure(exc, None)
+                remaining = deadline - time.monotonic()
+                if exc.retryable and remaining > 0:
+                    self._closed.wait(min(self._retry_delay(), remaining))
+                    continue
+                primary: FlagkitError = exc
+            except DocumentError as exc:
+                self._record_failure(exc, None)
+                primary = exc
+            else:
+                self._save_backup(flagset)
+                return flagset
+            break
+        reasons = [f"{self._source.description}: {primary}"]
+        for standby in self._standby_sources(fallback):
+            try:
+                standby_snapshot = standby.fetch()
+                if standby_snapshot is None:
+                    raise SourceError("delivered no document")
+                flagset = self._compile(standby_snapshot.content, standby_snapshot.version)
+            except FlagkitError as exc:
+                reasons.append(f"{standby.description}: {exc}")
+                continue
+            self._origin = standby.description
+            _logger().warning(
+                "flagkit: serving %s (version %s) until %s answers",
+                standby.description,
+                flagset.version,
+                self._source.description,
+            )
+            return flagset
+        if isinstance(primary, DocumentError) and len(reasons) == 1:
+            raise primary
+        raise SourceError("no flag document to start from:\n  " + "\n  ".join(reasons))
+
+    def _standby_sources(
+        self, fallback: str | os.PathLike[str] | Mapping[str, Any] | None
+    ) -> list[Source]:
+        standby: list[Source] = []
+        if self._backup_path is not None:
+            from flagkit.backup import BackupSource
+
+            standby.append(BackupSource(self._backup_path))
+        if isinstance(fallback, Mapping):
+            standby.append(MemorySource(fallback))
+        elif fallback is not None:
+            standby.append(FileSource(fallback))
+        return standby
+
+    def _poll_once(self) -> float:
+        """One refresh for the refresher; returns the seconds to wait before the next."""
+        try:
+            self.refresh()
+        except SourceError as exc:
+            self._log_failure(exc)
+            return self._retry_delay(at_least=exc.retry_after or 0.0)
+        except DocumentError as exc:
+            self._log_failure(exc)
+            return self._interval()  # The source will not resend it: wait for the next one.
+        except Exception as exc:  # A bug must not kill the thread: log it and back off.
+            _logger().exception("flagkit: refreshing %s failed", self._source.description)
+            self._record_failure(exc, None)
+            return self._retry_delay()
+        return self._interval()
+
+    def _log_failure(self, exc: FlagkitError) -> None:
+        """Log a refresh failure nobody else will see, once until a different one happens."""
+        message = str(exc)
+        if message == self._logged_error:
+            return
+        self._logged_error = message
+        if isinstance(exc, DocumentError):
+            _logger().warning(
+                "flagkit: rejected flag document version %s from %s; still serving version %s:\n%s",
+                self._failed_version,
+                self._source.description,
+                self._flagset.version,
+                message,
+            )
+        else:
+            _logger().warning(
+                "flagkit: refresh from %s failed: %s", self._source.description, message
+            )
+
+    def _interval(self) -> float:
+        """What the source last asked for (AppConfig's NextPollIntervalInSeconds), else ours."""
+        asked = getattr(self._source, "next_poll_interval", None)
+        return float(asked) if asked else self._poll_interval
+
+    def _retry_delay(self, at_least: float = 0.0) -> float:
+        from flagkit.refresh import Backoff
+
+        return Backoff(cap=max(self._poll_interval, 30.0)).delay(self._failures, at_least=at_least)
+
+    def _record_contact(self) -> None:
+        """The source answered and has nothing new: the served document is current.
+
+        A rejected document stays reported: the source will not send it again, and
+        the served document is older than the deployed one until the next deployment.
+        """
+        if self._last_error_is_document:
+            return  # The source holds a newer document than the one served: still stale.
+        self._fresh_at = self._last_attempt
+        self._failures, self._last_error, self._logged_error = 0, None, None
+
+    def _record_failure(self, exc: Exception, version: str | None) -> None:
+        self._failures += 1
+        self._last_error = str(exc)
+        self._last_error_is_document = isinstance(exc, DocumentError)
+        self._failed_version = version
+
+    def _save_backup(self, flagset: FlagSet) -> None:
+        if self._backup_path is None:
+            return
+        from flagkit.backup import save_backup
+
+        try:
+            save_backup(
+                self._backup_path,
+                flagset.document,
+                source=self._source.description,
+                version=flagset.version,
+            )
+        except OSError as exc:
+            _logger().warning("flagkit: cannot write the backup %s: %s", self._backup_path, exc)
 
     def _compile(self, content: bytes, version: str | None) -> FlagSet:
         try:
@@ -232,10 +508,6 @@ class Flags:
         self._flagset = flagset
         self._deciders = flagset.deciders
 
-    def _record_success(self) -> None:
-        self._failures = 0
-        self._last_error = None
-
     def _notify(self, old: FlagSet, new: FlagSet) -> None:
         changed = changed_flags(old.document, new.document)
         for callback in list(self._callbacks):
@@ -250,3 +522,46 @@ def _logger() -> logging.Logger:
     import logging
 
     return logging.getLogger(LOGGER_NAME)
+
+
+class _ReadRefreshingFlags(Flags):
+    """`refresh_mode="on_read"`: no thread; a read that finds the document due fetches once.
+
+    For AWS Lambda, where a background thread is frozen between invocations. Only
+    one reader fetches at a time; the others keep answering from the current
+    document.
+    """
+
+    def __init__(self, source: Source, **options: Any) -> None:
+        super().__init__(source, **options)
+        self._reader_lock = threading.Lock()
+        self._due = time.monotonic() + (self._retry_delay() if self._failures else self._interval())
+
+    def _catch_up(self) -> None:
+        if not self._reader_lock.acquire(blocking=False):
+            return  # Another reader is fetching; answer from the current document.
+        try:
+            if time.monotonic() >= self._due:
+                self._due = time.monotonic() + self._poll_once()
+        finally:
+            self._reader_lock.release()
+
+    def enabled(self, flag: str, tenant: object, default: bool = False) -> bool:
+        if time.monotonic() >= self._due:
+            self._catch_up()
+        return super().enabled(flag, tenant, default)
+
+    def evaluate(self, flag: str, tenant: object, default: Any = None) -> Evaluation:
+        if time.monotonic() >= self._due:
+            self._catch_up()
+        return super().evaluate(flag, tenant, default)
+
+    def value(self, flag: str, tenant: object, default: Any = None) -> Any:
+        if time.monotonic() >= self._due:
+            self._catch_up()
+        return super().value(flag, tenant, default)
+
+    def enabled_flags(self, tenant: object) -> list[str]:
+        if time.monotonic() >= self._due:
+            self._catch_up()
+        return super().enabled_flags(tenant)

@@ -6,7 +6,10 @@ FlagkitError
 │   ├── SchemaValidationError     it breaks the JSON Schema (or is not JSON at all)
 │   └── InvalidFlagError          it passes the schema but makes no sense
 │                                 (a cycle in `requires`, an unknown segment, ...)
-└── SourceError                   a source could not produce a document
+├── SourceError                   a source could not produce a document
+├── ConfigurationError            flagkit was set up wrongly (also a ValueError)
+└── PublishError                  a diff or a push could not finish (a tenants file, an
+                                  AppConfig name, a conflicting version, an AWS error)
 ```
 
 Evaluation never raises on data (`Flags.enabled`, `Flags.evaluate`); these are
@@ -20,10 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ConfigurationError",
     "DocumentError",
     "FlagkitError",
     "InvalidFlagError",
     "Problem",
+    "PublishError",
     "SchemaValidationError",
     "SourceError",
 ]
@@ -69,4 +74,30 @@ class InvalidFlagError(DocumentError):
 
 
 class SourceError(FlagkitError):
-    """A source (file, AppConfig, Agent) could not produce a document."""
+    """A source (file, AppConfig, Agent) could not produce a document.
+
+    `retryable` says whether trying again later may succeed (throttling, a 5xx, a
+    timeout, a connection refused) or not (an unknown application, access denied);
+    `retry_after`, in seconds, is the source's own request to wait, when it made one.
+    """
+
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ConfigurationError(FlagkitError, ValueError):
+    """An argument flagkit cannot work with (a poll interval below AppConfig's minimum, ...)."""
+
+
+class PublishError(FlagkitError):
+    """Diffing or publishing a document could not finish (`flagkit.publish`).
+
+    A tenants file that cannot be read, an AppConfig application, environment,
+    profile or deployment strategy that does not exist, a version created by
+    someone else since this push read the latest one, or any error AWS returned.
+    The message names the thing, the value and what was expected.
+    """

@@ -286,7 +286,8 @@ class AppConfigEndpoint:
     Knobs (plain attributes, may be changed at any time): ``poll_interval`` (the advertised
     ``Next-Poll-Interval-In-Seconds``, raised to a session's
     ``RequiredMinimumPollIntervalInSeconds``), ``token_ttl``, ``enforce_poll_interval``,
-    ``strict_tokens`` (a reused token answers 400 ``Corrupted``), ``agent_token``.
+    ``strict_tokens`` (a reused token answers 400 ``Corrupted``), ``agent_token``,
+    ``honour_required_minimum`` (False: ignore sessions' required minimum, for fast tests).
 
     Time: the endpoint reads ``clock()`` (default ``time.monotonic``) plus whatever ``advance``
     added, so tests expire tokens and satisfy poll intervals without sleeping.
@@ -315,8 +316,12 @@ class AppConfigEndpoint:
         agent_token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         verbose: bool = False,
+        honour_required_minimum: bool = True,
     ) -> None:
         self.poll_interval = poll_interval
+        # False lets a test advertise a short poll interval to a client that (like flagkit)
+        # always asks for AppConfig's 15-second minimum, so it need not sleep 15 s a poll.
+        self.honour_required_minimum = honour_required_minimum
         self.token_ttl = token_ttl
         self.enforce_poll_interval = enforce_poll_interval
         self.strict_tokens = strict_tokens
@@ -631,8 +636,9 @@ class AppConfigEndpoint:
                 # GUESS: see the module docstring; AWS documents no error for a reused token.
                 return _bad_token("Corrupted", "The configuration token was already used.")
             session = record.session
+            required_minimum = session.required_minimum if self.honour_required_minimum else None
             if record.advertised_interval is not None:
-                gap = session.required_minimum or 0
+                gap = required_minimum or 0
                 if self.enforce_poll_interval:
                     gap = max(gap, record.advertised_interval)
                 if now < record.issued_at + gap:
@@ -658,7 +664,7 @@ class AppConfigEndpoint:
                     },
                 )
             record.used = True
-            interval = max(self.poll_interval, session.required_minimum or 0)
+            interval = max(self.poll_interval, required_minimum or 0)
             next_token = _new_token()
             self._tokens[next_token] = _Token(session, now, advertised_interval=interval)
             headers = {

@@ -1,0 +1,218 @@
+"""Flag documents from the AWS AppConfig Data API, through boto3's `appconfigdata` client.
+
+One configuration session per source; each `GetLatestConfiguration` uses the
+single-use token the previous call returned. An empty body means "unchanged".
+A token AppConfig calls `Expired` or `Corrupted` starts a new session; a session
+close to its 24-hour limit is renewed before its token can expire. Every other
+failure becomes a `SourceError` that says whether trying again may help, so the
+refresher (not this class) decides when to retry. boto3 is imported only here,
+and only when a client is first needed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flagkit.errors import ConfigurationError, SourceError
+from flagkit.sources.base import Snapshot
+from flagkit.sources.file import content_version
+
+__all__ = ["MIN_POLL_INTERVAL", "SESSION_MAX_AGE", "AppConfigSource", "document_bytes"]
+
+MIN_POLL_INTERVAL = 15
+"""AppConfig's lowest `RequiredMinimumPollIntervalInSeconds`."""
+
+SESSION_MAX_AGE = 23 * 3600
+"""Renew a session after this many seconds: its tokens expire at 24 hours."""
+
+_TOKEN_PROBLEMS = frozenset({"Expired", "Corrupted"})
+_NOT_RETRYABLE = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ValidationException",
+        "ExpiredTokenException",
+    }
+)
+
+
+class AppConfigSource:
+    """A document deployed to one AppConfig application, environment and configuration profile.
+
+    `client` is any `appconfigdata` client (one with an `endpoint_url`, a stubbed
+    one); otherwise one is made from `session` (a `boto3.Session`) or boto3's
+    default session. `poll_interval` is sent as the session's required minimum.
+    """
+
+    def __init__(
+        self,
+        application: str,
+        environment: str,
+        profile: str,
+        *,
+        poll_interval: float = 60,
+        client: Any = None,
+        session: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if poll_interval < MIN_POLL_INTERVAL:
+            raise ConfigurationError(
+                f"poll_interval must be at least {MIN_POLL_INTERVAL} seconds (AppConfig's "
+                f"minimum), got {poll_interval}"
+            )
+        self.application, self.environment, self.profile = application, environment, profile
+        self.poll_interval = poll_interval
+        self.next_poll_interval: float = poll_interval
+        """How long AppConfig last asked us to wait before polling again."""
+        self._client = client
+        self._session = session
+        self._clock = clock
+        self._token: str | None = None
+        self._session_started = 0.0
+        self._lock = threading.Lock()  # Tokens are single-use: one call at a time.
+
+    @property
+    def description(self) -> str:
+        return f"appconfig://{self.application}/{self.environment}/{self.profile}"
+
+    def fetch(self) -> Snapshot | None:
+        """The deployed document, or None when AppConfig says this session already has it."""
+        with self._lock:
+            if self._token is None or self._clock() - self._session_started > SESSION_MAX_AGE:
+                self._start_session()
+            try:
+                response = self._get_latest()
+            except _TokenRejected:
+                self._start_session()
+                response = self._get_latest()
+            body = response["Configuration"].read()  # Read even when empty: frees the socket.
+            self._token = response["NextPollConfigurationToken"]
+            self.next_poll_interval = response.get("NextPollIntervalInSeconds", self.poll_interval)
+        if not body:
+            return None
+        content_type = response.get("ContentType") or "application/json"
+        content = document_bytes(body, content_type, self.description)
+        return Snapshot(content, response.get("VersionLabel") or content_version(content))
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def _start_session(self) -> None:
+        self._token = None
+        try:
+            response = self._data_client().start_configuration_session(
+                ApplicationIdentifier=self.application,
+                EnvironmentIdentifier=self.environment,
+                ConfigurationProfileIdentifier=self.profile,
+                RequiredMinimumPollIntervalInSeconds=int(self.poll_interval),
+            )
+        except Exception as exc:
+            raise self._source_error(exc, "StartConfigurationSession") from exc
+        self._token = response["InitialConfigurationToken"]
+        self._session_started = self._clock()
+
+    def _get_latest(self) -> Any:
+        try:
+            return self._data_client().get_latest_configuration(ConfigurationToken=self._token)
+        except Exception as exc:
+            problem = _token_problem(exc)
+            if problem in _TOKEN_PROBLEMS:
+                raise _TokenRejected(problem) from exc
+            if problem == "PollIntervalNotSatisfied":
+                raise SourceError(
+                    f"{self.description}: AppConfig asks to wait {self.next_poll_interval:g} s "
+                    "between polls (PollIntervalNotSatisfied)",
+                    retryable=True,
+                    retry_after=self.next_poll_interval,
+                ) from exc
+            raise self._source_error(exc, "GetLatestConfiguration") from exc
+
+    def _data_client(self) -> Any:
+        if self._client is None:
+            import boto3  # Imported on first use: `import flagkit` never loads boto3.
+            from botocore.config import Config
+
+            session = self._session or boto3.session.Session()
+            # flagkit's refresher retries with its own backoff; one quick botocore retry only.
+            config = Config(
+                retries={"mode": "standard", "total_max_attempts": 2},
+                connect_timeout=5,
+                read_timeout=10,
+            )
+            self._client = session.client("appconfigdata", config=config)
+        return self._client
+
+    def _source_error(self, exc: Exception, operation: str) -> SourceError:
+        """A SourceError naming the resource, the AWS error code and whether to retry."""
+        code = _error_code(exc)
+        if code is None:  # Not an AWS answer: a connection refused or dropped, a timeout.
+            return SourceError(
+                f"{self.description}: {operation} failed: {type(exc).__name__}: {exc}",
+                retryable=True,
+            )
+        message = _error_message(exc)
+        return SourceError(
+            f"{self.description}: {operation} failed: {code}: {message} (application "
+            f"{self.application!r}, environment {self.environment!r}, profile {self.profile!r})",
+            retryable=code not in _NOT_RETRYABLE and not code.startswith("AccessDenied"),
+        )
+
+
+class _TokenRejected(Exception):
+    """AppConfig refused the session's token (`Expired`, `Corrupted`): start a new session."""
+
+
+def document_bytes(body: bytes, content_type: str, where: str) -> bytes:
+    """A flag document as JSON bytes, from a body of the given media type.
+
+    JSON passes through; YAML is converted when PyYAML is installed; anything else
+    is refused with a message naming the type.
+    """
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return body
+    if media_type in ("application/x-yaml", "application/yaml", "text/yaml"):
+        try:
+            import yaml
+        except ImportError:
+            raise SourceError(
+                f"{where}: the document is {media_type}; install PyYAML to read YAML flag "
+                "documents (pip install 'flagkit[yaml]'), or deploy it as application/json"
+            ) from None
+        try:
+            document = yaml.safe_load(body)
+        except yaml.YAMLError as exc:
+            raise SourceError(f"{where}: the YAML document does not parse: {exc}") from None
+        return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
+    raise SourceError(
+        f"{where}: cannot read a flag document of type {content_type!r}; flagkit reads "
+        "application/json (and application/x-yaml with PyYAML)"
+    )
+
+
+def _error_response(exc: Exception) -> dict[str, Any]:
+    response = getattr(exc, "response", None)
+    return response if isinstance(response, dict) else {}
+
+
+def _error_code(exc: Exception) -> str | None:
+    code = _error_response(exc).get("Error", {}).get("Code")
+    return str(code) if code else None
+
+
+def _error_message(exc: Exception) -> str:
+    return str(_error_response(exc).get("Error", {}).get("Message") or exc)
+
+
+def _token_problem(exc: Exception) -> str | None:
+    """The `Details.InvalidParameters.ConfigurationToken.Problem` of a BadRequestException."""
+    if _error_code(exc) != "BadRequestException":
+        return None
+    details = _error_response(exc).get("Details", {}) or {}
+    problem = details.get("InvalidParameters", {}).get("ConfigurationToken", {}).get("Problem")
+    return str(problem) if problem else None
