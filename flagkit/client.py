@@ -377,20 +377,21 @@ class Flags:
                 self._save_backup(flagset)
                 return flagset
             break
-        reasons = [f"{self._source.description}: {primary}"]
-        for standby in self._standby_sources(fallback):
+        described = str(primary).startswith(self._source.description)
+        reasons = [str(primary) if described else f"{self._source.description}: {primary}"]
+        for origin, standby in self._standby_sources(fallback):
             try:
                 standby_snapshot = standby.fetch()
                 if standby_snapshot is None:
                     raise SourceError("delivered no document")
                 flagset = self._compile(standby_snapshot.content, standby_snapshot.version)
             except FlagkitError as exc:
-                reasons.append(f"{standby.description}: {exc}")
+                reasons.append(f"{origin}: {exc}")
                 continue
-            self._origin = standby.description
+            self._origin = origin
             _logger().warning(
                 "flagkit: serving %s (version %s) until %s answers",
-                standby.description,
+                origin,
                 flagset.version,
                 self._source.description,
             )
@@ -401,16 +402,19 @@ class Flags:
 
     def _standby_sources(
         self, fallback: str | os.PathLike[str] | Mapping[str, Any] | None
-    ) -> list[Source]:
-        standby: list[Source] = []
+    ) -> list[tuple[str, Source]]:
+        """(origin, source) of the backup and the fallback, in the order they are tried."""
+        standby: list[tuple[str, Source]] = []
         if self._backup_path is not None:
             from flagkit.backup import BackupSource
 
-            standby.append(BackupSource(self._backup_path))
+            backup = BackupSource(self._backup_path)
+            standby.append((backup.description, backup))
         if isinstance(fallback, Mapping):
-            standby.append(MemorySource(fallback))
+            standby.append(("fallback:memory", MemorySource(fallback)))
         elif fallback is not None:
-            standby.append(FileSource(fallback))
+            source = FileSource(fallback)
+            standby.append((f"fallback:{source.description}", source))
         return standby
 
     def _poll_once(self) -> float:

@@ -142,7 +142,7 @@ class VariantChange:
 class FlagDiff:
     """What changed for one flag, and for exactly which of the tenants evaluated.
 
-    `fields` lists the flag's fields whose JSON differs (`segment:NAME` for a changed
+    `fields` lists the flag's fields whose JSON differs (`_segments.NAME` for a changed
     segment it uses); empty for added and removed flags. `gained` and `lost` are the
     tenant ids the flag turns on and off for, in tenants-file order; `variant_changes`
     is filled for variant flags only.
@@ -314,7 +314,7 @@ def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any], key: str) ->
     old_segments = old.get("_segments", {})
     new_segments = new.get("_segments", {})
     fields.extend(
-        f"segment:{name}"
+        format_path(["_segments", name])
         for name in sorted(used)
         if _json(old_segments.get(name)) != _json(new_segments.get(name))
     )
@@ -345,16 +345,17 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
         if flag.variant_changes:
             count = len(flag.variant_changes)
             parts.append(f"{_tenants(count)} change{'s' if count == 1 else ''} variant")
-        if not parts:
-            parts.append("no tenant's answer changes" if diff.tenants else flag.status)
         note = {
             "added": "added",
             "removed": "removed",
             "changed": "changed: " + ", ".join(flag.fields),
             "prerequisite": "through a flag it requires",
         }[flag.status]
-        summary = ", ".join(parts)
-        lines.append(f"{flag.flag}: {summary}" + ("" if summary == note else f" ({note})"))
+        if not diff.tenants:
+            lines.append(f"{flag.flag}: {note}")
+            continue
+        impact = ", ".join(parts) or "no tenant's answer changes"
+        lines.append(f"{flag.flag}: {impact} ({note})")
         if flag.gained:
             lines.append("  + " + _capped(flag.gained, limit))
         if flag.lost:
@@ -400,7 +401,8 @@ _APPCONFIG_NAME = re.compile(r"[a-z][a-zA-Z0-9_-]{0,63}")
 
 _MAX_ATTRIBUTES = 25  # attributeDefinitions: "maxProperties": 25
 _MAX_TEXT = 1024  # attribute string values and descriptions: "maxLength": 1024
-_FREEFORM_ONLY = ("rules", "variants", "defaultVariant", "offVariant", "split")
+_FREEFORM_ONLY = ("rules", "variants")
+_VARIANT_COMPANIONS = ("defaultVariant", "offVariant", "split")
 _LIST_FIELDS = ("requires", "excludedTenants", "tenants", "segments", "tiers")
 _STRINGS = {"type": "array", "elements": {"type": "string"}}
 _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
@@ -513,11 +515,13 @@ def _flag_definition(
             problems.append(
                 Problem(
                     path,
-                    f"{field} cannot be expressed in an AWS.AppConfig.FeatureFlags profile "
-                    "(its attributes hold only strings, numbers, booleans and arrays of "
-                    "them); deploy this document to a freeform (AWS.Freeform) profile",
+                    "cannot be expressed in an AWS.AppConfig.FeatureFlags profile, whose flags "
+                    "hold only `enabled` and attributes (strings, numbers, booleans and arrays "
+                    "of them); deploy this document to a freeform (AWS.Freeform) profile",
                 )
             )
+        elif field in _VARIANT_COMPANIONS:
+            continue  # refused with `variants`, which they need
         elif field in _LIST_FIELDS and not member:
             continue  # an empty list counts as absent, and AppConfig cannot type one
         elif field in _TYPED_ATTRIBUTES:
