@@ -11,11 +11,12 @@ same verdicts.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["Check", "compile_check"]
+__all__ = ["Check", "compile_check", "ecma_pattern", "is_json_integer", "is_json_number"]
 
 Check = Callable[[Any], bool]
 
@@ -27,12 +28,29 @@ _TYPES: Mapping[str, Callable[[Any], bool]] = {
     "string": lambda value: isinstance(value, str),
     "boolean": lambda value: isinstance(value, bool),
     "null": lambda value: value is None,
-    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "integer": lambda value: (
-        (isinstance(value, int) and not isinstance(value, bool))
-        or (isinstance(value, float) and value.is_integer())
-    ),
+    "number": lambda value: is_json_number(value),
+    "integer": lambda value: is_json_integer(value),
 }
+
+
+def is_json_number(value: Any) -> bool:
+    """A number JSON can hold: an int or a finite float, never a bool (NaN is no number)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+def is_json_integer(value: Any) -> bool:
+    """An int, not a bool; `1.0` is not one, as draft-04 (and so AppConfig) reads it."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """`pattern` with ECMA-262's `$`, the end of the text (Python's also matches before a final
+    newline)."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"  # The schema's patterns use `$` only as the final anchor.
+    return re.compile(pattern)
 
 
 def compile_check(root: Mapping[str, Any]) -> Check:
@@ -80,7 +98,7 @@ def compile_check(root: Mapping[str, Any]) -> Check:
         """`type: string` with its length and pattern limits, fused: the most common leaf."""
         shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
         pattern = schema.get("pattern")
-        search = re.compile(pattern).search if pattern is not None else None
+        search = ecma_pattern(pattern).search if pattern is not None else None
 
         def check(value: Any) -> bool:
             if value.__class__ is not str and not isinstance(value, str):
@@ -127,15 +145,15 @@ def compile_check(root: Mapping[str, Any]) -> Check:
 
             return [items]
         if key == "minimum":
-            return [lambda instance: not _is_number(instance) or instance >= value]
+            return [lambda instance: not is_json_number(instance) or instance >= value]
         if key == "maximum":
-            return [lambda instance: not _is_number(instance) or instance <= value]
+            return [lambda instance: not is_json_number(instance) or instance <= value]
         if key == "minLength":
             return [lambda instance: not isinstance(instance, str) or len(instance) >= value]
         if key == "maxLength":
             return [lambda instance: not isinstance(instance, str) or len(instance) <= value]
         if key == "pattern":
-            search = re.compile(value).search
+            search = ecma_pattern(value).search
             return [lambda instance: not isinstance(instance, str) or search(instance) is not None]
         if key == "oneOf":
             options = [build(option) for option in value]
@@ -146,7 +164,7 @@ def compile_check(root: Mapping[str, Any]) -> Check:
         """properties, patternProperties and additionalProperties: they only work together."""
         named = {name: build(sub) for name, sub in schema.get("properties", {}).items()}
         patterned = [
-            (re.compile(pattern).search, build(sub))
+            (ecma_pattern(pattern).search, build(sub))
             for pattern, sub in schema.get("patternProperties", {}).items()
         ]
         additional = build(schema.get("additionalProperties", True))
@@ -172,10 +190,6 @@ def compile_check(root: Mapping[str, Any]) -> Check:
         return check
 
     return build(root)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _plain_strings(item: Any, definitions: Mapping[str, Any]) -> Check | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
-from flagkit.schema import ROOT, format_path, is_valid, validate
+from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
 
 __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",
@@ -67,27 +67,46 @@ class CheckedDocument:
 
 
 def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
-    """Parse JSON text, refusing oversized or too deeply nested input with a clear message."""
-    size = len(content.encode("utf-8") if isinstance(content, str) else content)
+    """Parse JSON text (bytes must be UTF-8), refusing oversized or malformed input clearly."""
+    size = len(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
     if size > max_bytes:
         raise SchemaValidationError(
             [Problem(ROOT, f"{size} bytes is larger than the limit of {max_bytes} bytes")]
         )
+    if isinstance(content, bytes):
+        try:
+            # Strictly UTF-8: json.loads(bytes) would also take UTF-16 and encoded surrogates.
+            content = content.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise SchemaValidationError(
+                [Problem(ROOT, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
+            ) from None
+    if not content.strip():
+        raise SchemaValidationError([Problem(ROOT, "the document is empty")])
     try:
-        return json.loads(content, parse_constant=_reject_constant)
+        return json.loads(
+            content, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates
+        )
     except RecursionError:
         raise SchemaValidationError(
             [Problem(ROOT, f"nested deeper than {MAX_NESTING_DEPTH} levels")]
         ) from None
-    except UnicodeDecodeError as exc:
-        raise SchemaValidationError(
-            [Problem(ROOT, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
-        ) from None
     except json.JSONDecodeError as exc:
         where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {where}")]) from None
-    except ValueError as exc:  # NaN and Infinity, refused by _reject_constant
+    except ValueError as exc:  # NaN, Infinity and duplicate keys, refused by the hooks below
         raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {exc}")]) from None
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ValueError(
+            f"the key {json.dumps(duplicate, ensure_ascii=False)} appears twice in one object"
+        )
+    return document
 
 
 def _reject_constant(name: str) -> Any:
@@ -107,9 +126,19 @@ def check_document(document: Any) -> CheckedDocument:
     Raises `SchemaValidationError` or `InvalidFlagError` listing every problem.
     """
     if not isinstance(document, dict):
-        kind = "an array" if isinstance(document, list) else json.dumps(document)[:40]
+        kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+        kind = kinds.get(type(document), "a number")
         raise SchemaValidationError(
             [Problem(ROOT, f"a flag document is a JSON object of flags, not {kind}")]
+        )
+    odd_keys = [key for key in document if not isinstance(key, str)]
+    if odd_keys:
+        raise SchemaValidationError(
+            [
+                Problem(
+                    ROOT, f"keys must be strings, not {type(odd_keys[0]).__name__} {odd_keys[0]!r}"
+                )
+            ]
         )
     # A valid document's schema-shaped parts nest a few levels at most, so only its
     # free-form values (attributes, variant values, metadata) need the depth walk; a
@@ -121,7 +150,7 @@ def check_document(document: Any) -> CheckedDocument:
         validate(document)
     problems = list(_semantic_problems(document))
     if problems:
-        raise InvalidFlagError(sorted(problems, key=lambda problem: problem.path))
+        raise InvalidFlagError(sorted(problems, key=problem_order))
     return CheckedDocument(document, tuple(_typo_warnings(document)))
 
 

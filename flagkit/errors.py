@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 
+MAX_PROBLEMS_SHOWN = 20
+"""A DocumentError's message lists this many problems; `.problems` holds them all."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with a document: where (a JSON path) and what."""
@@ -58,10 +62,12 @@ class DocumentError(FlagkitError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        lines = [str(problem) for problem in self.problems]
-        if len(lines) == 1:
+        lines = [str(problem) for problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        if len(self.problems) == 1:
             return lines[0]
-        head = f"{len(lines)} problems in the flag document"
+        if len(self.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"... and {len(self.problems) - MAX_PROBLEMS_SHOWN} more")
+        head = f"{len(self.problems)} problems in the flag document"
         return "\n".join([head + ":", *(f"  {line}" for line in lines)])
 
 

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from flagkit._schema_check import Check, compile_check
+from flagkit._schema_check import (
+    Check,
+    compile_check,
+    ecma_pattern,
+    is_json_integer,
+    is_json_number,
+)
 from flagkit.errors import Problem, SchemaValidationError
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "format_path",
     "is_valid",
     "json_schema",
+    "problem_order",
     "to_draft4",
     "validate",
 ]
@@ -31,6 +38,9 @@ FLAG_KEY_PATTERN = "^[a-z][a-zA-Z0-9_-]{0,63}$"
 SCHEMA_FILE = "flags.v1.schema.json"
 DRAFT4_SCHEMA_FILE = "flags.v1.draft4.schema.json"
 ROOT = "(document)"
+_FLAG_KEY_RULE = (
+    "a flag key starts with a lowercase letter and has at most 64 letters, digits, '_' and '-'"
+)
 _SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schemas")
 _DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
 
@@ -117,8 +127,7 @@ def validate(document: Any) -> None:
         problem for error in validator.iter_errors(document) for problem in _problems(error)
     ]
     if problems:
-        problems.sort(key=lambda problem: problem.path)
-        raise SchemaValidationError(problems)
+        raise SchemaValidationError(sorted(problems, key=problem_order))
 
 
 @cache
@@ -128,12 +137,48 @@ def _fast_check() -> Check:
 
 @cache
 def _validator() -> Any:
-    # Imported here: building a validator is the expensive part of `import jsonschema`'s
-    # users, and `import flagkit` should stay light.
-    from jsonschema import Draft202012Validator
+    """jsonschema's validator, made to read the schema as JSON and ECMA-262 do.
+
+    Imported here, on the first invalid document: `import flagkit` stays light. Its
+    integers are ints only (as draft-04 and so AppConfig read them), its numbers are
+    finite, and its patterns end with `\\Z`, because Python's `$` also matches before a
+    final newline, so `"featureA\\n"` would pass as a flag key.
+    """
+    from jsonschema import Draft202012Validator, validators
 
     Draft202012Validator.check_schema(json_schema())
-    return Draft202012Validator(json_schema())
+    types = Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "number": lambda _checker, value: is_json_number(value),
+            "integer": lambda _checker, value: is_json_integer(value),
+        }
+    )
+    validator_class = validators.extend(Draft202012Validator, type_checker=types)  # type: ignore[no-untyped-call]
+    return validator_class(_python_patterns(json_schema()))
+
+
+def problem_order(problem: Problem) -> tuple[Any, ...]:
+    """Sort key for problems: by path, with `rules[2]` before `rules[10]`."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", problem.path))
+
+
+def _python_patterns(schema: Any) -> Any:
+    """`schema` with every regular expression's `$` spelled `\\Z` for Python's `re`."""
+    if isinstance(schema, list):
+        return [_python_patterns(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "pattern":
+            converted[key] = ecma_pattern(value).pattern
+        elif key == "patternProperties":
+            converted[key] = {
+                ecma_pattern(name).pattern: _python_patterns(sub) for name, sub in value.items()
+            }
+        else:
+            converted[key] = _python_patterns(value)
+    return converted
 
 
 def _render(value: Any) -> str:
@@ -160,16 +205,15 @@ def _unexpected_keys(schema: Mapping[str, Any], instance: Mapping[str, Any]) -> 
     return sorted(
         key
         for key in instance
-        if key not in known and not any(re.search(pattern, key) for pattern in patterns)
+        if key not in known and not any(ecma_pattern(pattern).search(key) for pattern in patterns)
     )
 
 
 def _unexpected_key(schema: Mapping[str, Any]) -> str:
     patterns = schema.get("patternProperties", {})
-    if FLAG_KEY_PATTERN in patterns:
+    if ecma_pattern(FLAG_KEY_PATTERN).pattern in patterns:
         return (
-            "not a valid flag key (a flag key starts with a lowercase letter and has at most "
-            "64 letters, digits, '_' and '-'; keys starting with '$' or '_' are metadata)"
+            f"not a valid flag key ({_FLAG_KEY_RULE}; keys starting with '$' or '_' are metadata)"
         )
     known = schema.get("properties", {})
     if known:
@@ -193,5 +237,16 @@ def _message(error: Any) -> str:
             return f"has {', '.join(present)}; give exactly one of: {wanted}"
         return f"needs exactly one of: {wanted}"
     if validator == "pattern":
-        return f"{_render(instance)} does not match {expected}"
+        if expected == ecma_pattern(FLAG_KEY_PATTERN).pattern:
+            return f"{_render(instance)} is not a flag key ({_FLAG_KEY_RULE})"
+        return f"{_render(instance)} does not match {expected.replace(chr(92) + 'Z', '$')}"
+    if validator == "required":
+        missing = [name for name in expected if isinstance(instance, dict) and name not in instance]
+        return ", ".join(f'missing "{name}"' for name in missing)
+    if validator == "minLength" and expected == 1:
+        return "an empty string; give at least 1 character"
+    if validator == "maxLength":
+        return f"{_render(instance)} is longer than {expected} characters"
+    if validator == "minProperties" and expected == 1:
+        return "is empty; give at least one entry"
     return str(error.message)

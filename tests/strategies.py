@@ -4,10 +4,17 @@
 `requires` only names flags defined earlier in the same document (so there is
 no cycle), `segments` and `inSegment` only name segments in `_segments`, rule
 ids are unique, variant names exist, split weights add up to more than 0 and
-percentages have at most two decimals. `mutated_documents()` starts from one
-of those and, most of the time, breaks one thing: a value replaced by a wrong
-type or an out-of-range number, a key renamed to a bad one, a required key
-removed or a conflicting one added.
+percentages have at most two decimals. Its parts are strategies of their own:
+`flag_keys()`, `tenant_ids()` (non-ASCII ones included), `names()`, `tiers()`,
+`percentages()`, `attributes()`, `conditions()`, `rules()`, `boolean_flags()`,
+`variant_flags()`.
+
+`mutations(document)` (and `mutated_documents()`, the two together) change a
+valid document in one place, most of the time breaking it: a value replaced by
+a wrong type, an out-of-range number, a too long or badly formed string; a key
+renamed to a bad flag key, name or unknown field; a required member removed; a
+second outcome or operator added. `boundary_mutants(document)` makes every such
+change the tables here know of, deterministically.
 
 Every value is plain JSON data (no NaN, no infinities, string keys only), so
 `json.dumps(doc)` always works and the parsed copy equals the original.
@@ -16,7 +23,7 @@ Every value is plain JSON data (no NaN, no infinities, string keys only), so
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -34,6 +41,7 @@ __all__ = [
     "TENANT_EXAMPLES",
     "attributes",
     "boolean_flags",
+    "boundary_mutants",
     "conditions",
     "documents",
     "flag_keys",
@@ -473,37 +481,42 @@ BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
 
 
 _BAD_FLAG_KEYS = ("FeatureA", "feature a", "a" * 65, "1st", "")
-_FLAG = {"enabled": True}
-ADDITIONS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "(document)": (
-        *((key, _FLAG) for key in _BAD_FLAG_KEYS),
-        ("_extra", 1),
-        ("$extra", None),
-        ("newFlag", {"enabled": "yes"}),
-        ("_segments", {"x": "acme"}),
-    ),
-    "<flag>": (
-        ("enabled", "yes"),
-        ("percentage", 100.5),
-        ("variants", {}),
-        ("split", {"a": -1}),
-        ("rules", [{}]),
-        ("tenants", [""]),
-        ("temperature", 0.7),
-    ),
-    "rules[]": (
-        ("serve", True),
-        ("percentage", 50),
-        ("split", {"a": 1}),
-        ("priority", 1),
-        ("when", [{}]),
-    ),
-    "when[]": (("equals", 1), ("in", []), ("exists", True), ("inSegment", "s"), ("op", "eq")),
-    "_segments": (("bad id", []), ("ok", [""]), ("ok", "acme")),
-    "variants": (("bad id", 1), ("", 1)),
-    "split": (("bad id", 1), ("ok", -1), ("ok", 0.5)),
+_FLAG_FIELDS = tuple(sorted(RESERVED_FLAG_KEYS))
+_RULE_FIELDS = ("id", "description", "when", "serve", "percentage", "split")
+_CONDITION_FIELDS = ("attribute", *OPERATORS)
+
+
+def _additions(fields: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """For each field, values just past its limits, as its own value or inside it."""
+    table: dict[str, tuple[Any, ...]] = {}
+    for field in fields:
+        values = list(BOUNDARY_VALUES.get(field, ()))
+        values += [[value] for value in BOUNDARY_VALUES.get(f"{field}[]", ())]
+        values += [{"ok": value} for value in BOUNDARY_VALUES.get(f"{field}.*", ())]
+        table[field] = tuple(values)
+    return table
+
+
+ADDITIONS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "(document)": {
+        **{key: ({"enabled": True},) for key in _BAD_FLAG_KEYS},
+        "_extra": (1,),
+        "$extra": (None,),
+        "newFlag": ({"enabled": "yes"}, {}, []),
+        **_additions(["_segments", "$schema"]),
+    },
+    "<flag>": {**_additions(_FLAG_FIELDS), "temperature": (0.7,)},
+    "rules[]": {**_additions(_RULE_FIELDS), "priority": (1,)},
+    "when[]": {**_additions(_CONDITION_FIELDS), "op": ("eq",)},
+    "_segments": {"bad id": ([],), "ok": ([""], "acme")},
+    "variants": {"bad id": (1,), "": (1,)},
+    "split": {"bad id": (1,), "ok": (-1, 0.5)},
 }
-"""For each slot holding an object, members whose addition breaks it (or, some, do not)."""
+"""For each slot holding an object: keys to add to it, each with values to add it with.
+
+A field the object already has is replaced; most additions break the object
+(a second outcome or operator, a value past a limit), a few do not (a new attribute).
+"""
 
 RENAMES: dict[str, tuple[str, ...]] = {
     "<flag>": _BAD_FLAG_KEYS,
@@ -514,6 +527,54 @@ RENAMES: dict[str, tuple[str, ...]] = {
 """For slots whose keys are names, names that break the pattern; other keys become unknown."""
 
 _UNKNOWN_FIELDS = ("priority", "Enabled", "percentge", "_extra", "$extra")
+
+
+def boundary_mutants(document: Any) -> Iterator[Any]:
+    """Every single-change copy of `document` that the tables above describe, in order.
+
+    Each value is replaced by each value near its slot's limits, each name is
+    renamed to each bad name, each member is deleted, and each object gets each
+    addition of its slot: the exhaustive, deterministic counterpart of `mutations()`.
+    """
+    for path, value in _walk(document):
+        if path:
+            slot, parent, key = _slot(path), path[:-1], path[-1]
+            for new in BOUNDARY_VALUES.get(slot, ()):
+                copied = copy.deepcopy(document)
+                _at(copied, parent)[key] = copy.deepcopy(new)
+                yield copied
+            for name in RENAMES.get(slot, ()) if isinstance(key, str) else ():
+                copied = copy.deepcopy(document)
+                container = _at(copied, parent)
+                container[name] = container.pop(key)
+                yield copied
+            copied = copy.deepcopy(document)
+            _at(copied, parent).pop(key)
+            yield copied
+        if isinstance(value, dict):
+            for field, values in ADDITIONS.get(_slot(path) if path else "(document)", {}).items():
+                for new in values:
+                    copied = copy.deepcopy(document)
+                    _at(copied, path)[field] = copy.deepcopy(new)
+                    yield copied
+
+
+def _walk(document: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every (path, value) in `document`, the document itself first."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), document)]
+    while stack:
+        path, value = stack.pop()
+        yield path, value
+        if isinstance(value, dict):
+            stack.extend(((*path, key), child) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, index), child) for index, child in enumerate(value))
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        document = document[part]
+    return document
 
 
 def mutated_documents() -> st.SearchStrategy[Any]:
@@ -552,11 +613,13 @@ def mutations(draw: st.DrawFn, document: Any) -> Any:
         ]
         slot = draw(st.sampled_from(sorted({slot for _, slot in objects})), label="slot")
         target = draw(st.sampled_from([o for o, s in objects if s == slot]), label="add to")
-        added = st.sampled_from(ADDITIONS.get(slot, ())) if slot in ADDITIONS else st.nothing()
-        other = st.tuples(
-            st.sampled_from(BAD_KEYS + EXTRA_FIELDS), st.sampled_from(BAD_VALUES) | json_values()
-        )
-        key, value = draw(added | other, label="added")
+        table = ADDITIONS.get(slot, {})
+        if table and draw(st.integers(0, 3), label="targeted") > 0:
+            key = draw(st.sampled_from(sorted(table)), label="added key")
+            value = draw(st.sampled_from(table[key]), label="added value")
+        else:
+            key = draw(st.sampled_from(BAD_KEYS + EXTRA_FIELDS), label="added key")
+            value = draw(st.sampled_from(BAD_VALUES) | json_values(), label="added value")
         target[key] = copy.deepcopy(value)
         return document
     members = locations[1:]
@@ -572,9 +635,10 @@ def mutations(draw: st.DrawFn, document: Any) -> Any:
     )
     if kind == "replace":
         near = BOUNDARY_VALUES.get(slot, ())
-        values = st.sampled_from(BAD_VALUES) | _scalars()
-        if near:
-            values = st.sampled_from(near) | values
+        if near and draw(st.integers(0, 3), label="near") > 0:
+            values = st.sampled_from(near)
+        else:
+            values = st.sampled_from(BAD_VALUES) | _scalars()
         container[key] = copy.deepcopy(draw(values, label="new value"))
     elif kind == "delete":
         if isinstance(container, dict):

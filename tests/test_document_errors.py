@@ -59,7 +59,7 @@ PARSE_AND_SCHEMA_CASES: list[tuple[str, bytes, type[DocumentError], str]] = [
         "not-an-object-string",
         b'"x"',
         SchemaValidationError,
-        '(document): a flag document is a JSON object of flags, not "x"',
+        "(document): a flag document is a JSON object of flags, not a string",
     ),
     (
         "bad-flag-key-uppercase",
@@ -450,3 +450,103 @@ def test_a_rejected_refresh_keeps_serving_the_last_good_document(tmp_path: Path)
     assert flags.enabled("featureA", "acme") is False
     assert flags.status.consecutive_failures == 0
     assert flags.status.last_error is None
+
+
+# -- found by review: each was accepted, crashed, or read as Python rather than JSON --------
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"a\n": {"enabled": True}},
+            '["a\\n"]: not a valid flag key (a flag key starts with a lowercase letter and has at '
+            "most 64 letters, digits, '_' and '-'; keys starting with '$' or '_' are metadata)",
+        ),
+        (
+            {"a": {"enabled": True, "requires": ["b\n"]}, "b": {"enabled": True}},
+            'a.requires[0]: "b\\n" is not a flag key (a flag key starts with a lowercase letter '
+            "and has at most 64 letters, digits, '_' and '-')",
+        ),
+        (
+            {
+                "a": {
+                    "enabled": True,
+                    "variants": {"x": 1},
+                    "defaultVariant": "x",
+                    "split": {"x": 1.0},
+                }
+            },
+            "a.split.x: 1.0 is not of type 'integer'",
+        ),
+        (
+            {"a": {"enabled": True, "percentage": float("nan")}},
+            "a.percentage: NaN is not of type 'number'",
+        ),
+        ({1: {"enabled": True}}, "(document): keys must be strings, not int 1"),
+        ({"a": {"tenants": ["x"]}}, 'a: missing "enabled"'),
+        (
+            {"a": {"enabled": True, "tenants": [""]}},
+            "a.tenants[0]: an empty string; give at least 1 character",
+        ),
+    ],
+    ids=[
+        "key-trailing-newline",
+        "requires-trailing-newline",
+        "integral-float-weight",
+        "nan-from-python",
+        "int-key",
+        "missing-enabled",
+        "empty-tenant-id",
+    ],
+)
+def test_review_findings_are_refused_with_a_clear_message(document: Any, message: str) -> None:
+    with pytest.raises(flagkit.DocumentError) as caught:
+        flagkit.check_document(document)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'{"a": {"enabled": false}, "a": {"enabled": true}}',
+            '(document): not valid JSON: the key "a" appears twice in one object',
+        ),
+        (
+            b'{"a": {"enabled": true, "tenants": ["\xed\xa0\x80"]}}',
+            "(document): not UTF-8 text: invalid continuation byte at byte 37",
+        ),
+        (
+            '{"a": {"enabled": true}}'.encode("utf-16"),
+            "(document): not UTF-8 text: invalid start byte at byte 0",
+        ),
+        (b"  \n", "(document): the document is empty"),
+    ],
+    ids=["duplicate-key", "encoded-surrogate", "utf-16", "empty"],
+)
+def test_bytes_are_strict_utf8_json(content: bytes, message: str) -> None:
+    with pytest.raises(flagkit.SchemaValidationError) as caught:
+        flagkit.load_document(content)
+    assert str(caught.value) == message
+
+
+def test_problems_come_in_document_order_and_the_message_is_capped() -> None:
+    rules = [{"serve": True, "percentage": 5} for _ in range(25)]
+    with pytest.raises(flagkit.SchemaValidationError) as caught:
+        flagkit.check_document({"a": {"enabled": True, "rules": rules}})
+    paths = [problem.path for problem in caught.value.problems]
+    assert paths == [f"a.rules[{index}]" for index in range(25)]
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "25 problems in the flag document:"
+    assert lines[1:3] == [
+        "  a.rules[0]: has serve, percentage; give exactly one of: serve, percentage, split",
+        "  a.rules[1]: has serve, percentage; give exactly one of: serve, percentage, split",
+    ]
+    assert lines[-1] == "  ... and 5 more"
+    assert len(lines) == 1 + 20 + 1
+
+
+def test_a_str_document_with_a_lone_surrogate_does_not_crash_parsing() -> None:
+    checked = flagkit.load_document('{"a": {"enabled": true, "note": "\ud800"}}')
+    assert checked.document["a"]["note"] == "\ud800"
