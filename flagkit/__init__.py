@@ -12,10 +12,12 @@ if flags.enabled("featureA", flagkit.Tenant("acme", tier="enterprise")):
 from flagkit.client import ChangeCallback, Flags, FlagsStatus
 from flagkit.document import CheckedDocument, check_document, load_document
 from flagkit.errors import (
+    ConfigurationError,
     DocumentError,
     FlagkitError,
     InvalidFlagError,
     Problem,
+    PublishError,
     SchemaValidationError,
     SourceError,
 )
@@ -24,6 +26,7 @@ from flagkit.model import ErrorCode, Evaluation, Reason, Tenant
 __all__ = [
     "ChangeCallback",
     "CheckedDocument",
+    "ConfigurationError",
     "DocumentError",
     "ErrorCode",
     "Evaluation",
@@ -32,6 +35,7 @@ __all__ = [
     "FlagsStatus",
     "InvalidFlagError",
     "Problem",
+    "PublishError",
     "Reason",
     "SchemaValidationError",
     "SourceError",

@@ -370,8 +370,12 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
     return lines
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def _tenants(count: int) -> str:
-    return f"{count} tenant{'s' if count != 1 else ''}"
+    return _plural(count, "tenant")
 
 
 def _capped(items: Sequence[str], limit: int | None) -> str:
@@ -384,14 +388,15 @@ def _summary(diff: Diff) -> str:
     count = len(diff.added) + len(diff.removed) + len(diff.changed)
     if count:
         kinds = (f"{len(diff.added)} added", f"{len(diff.removed)} removed")
-        flags = f"{count} flag{'s' if count != 1 else ''} differ ({', '.join(kinds)}, "
+        verb = "differs" if count == 1 else "differ"
+        flags = f"{_plural(count, 'flag')} {verb} ({', '.join(kinds)}, "
         flags += f"{len(diff.changed)} changed)"
     else:
         flags = "no flag differs"
     if not diff.tenants:
         return flags + "; no tenants given, so which tenants are affected is unknown"
     affected = len(diff.affected_tenants)
-    return f"{flags}; {affected} of {_tenants(diff.tenants)} get a different answer"
+    return f"{flags}; a different answer for {affected} of {_tenants(diff.tenants)}"
 
 
 # -- the AWS.AppConfig.FeatureFlags definition form ------------------------------------------
@@ -751,8 +756,9 @@ def push(
     target = _resolve_target(client, application, environment, profile)
     if target.feature_flags:
         payload: Mapping[str, Any] = appconfig_definition(document)
+        served: Mapping[str, Any] = document_from_definition(payload)  # as AppConfig keeps it
     else:
-        payload = document
+        payload = served = document
     content = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     strategy_id, strategy_name = _resolve_strategy(client, strategy)
     latest = _latest_version(client, target)
@@ -768,7 +774,7 @@ def push(
         if deployed is not None and latest is not None and latest != deployed:
             compared_with += f" (the latest version is {latest})"
         base, problem = _read_version(client, target, base_version)
-    diff = diff_documents(base, document, tenants) if base is not None else None
+    diff = diff_documents(base, served, tenants) if base is not None else None
     result = PushResult(
         target=target,
         strategy_id=strategy_id,

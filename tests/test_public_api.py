@@ -10,6 +10,7 @@ import flagkit
 
 PUBLIC_NAMES = {
     "ChangeCallback",
+    "ConfigurationError",
     "CheckedDocument",
     "DocumentError",
     "ErrorCode",
@@ -19,6 +20,7 @@ PUBLIC_NAMES = {
     "FlagsStatus",
     "InvalidFlagError",
     "Problem",
+    "PublishError",
     "Reason",
     "SchemaValidationError",
     "SourceError",
@@ -46,6 +48,9 @@ def test_errors_form_one_tree() -> None:
     assert issubclass(flagkit.SchemaValidationError, flagkit.DocumentError)
     assert issubclass(flagkit.InvalidFlagError, flagkit.DocumentError)
     assert issubclass(flagkit.SourceError, flagkit.FlagkitError)
+    assert issubclass(flagkit.PublishError, flagkit.FlagkitError)
+    assert issubclass(flagkit.ConfigurationError, flagkit.FlagkitError)
+    assert issubclass(flagkit.ConfigurationError, ValueError)
     assert not issubclass(flagkit.SourceError, flagkit.DocumentError)
 
 
