@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -71,6 +72,11 @@ class Flags:
     document passed every check.
     """
 
+    def __new__(cls, source: Source, **options: Any) -> Flags:
+        if cls is Flags and options.get("refresh_mode") == "on_read":
+            cls = _ReadRefreshingFlags
+        return object.__new__(cls)
+
     def __init__(
         self,
         source: Source,
@@ -107,6 +113,8 @@ class Flags:
         self._install(self._load_initial(fallback, startup_timeout))
         self._loaded_at = self._fresh_at = self._last_attempt
         self._refresher: RefreshThread | None = None
+        if refresh_mode != "manual":
+            _polled_flags.add(self)
         if refresh_mode == "thread":
             from flagkit.refresh import RefreshThread
 
@@ -201,8 +209,7 @@ class Flags:
         fallback: str | os.PathLike[str] | Mapping[str, Any] | None,
         startup_timeout: float,
     ) -> Flags:
-        kind = _ReadRefreshingFlags if refresh_mode == "on_read" else cls
-        return kind(
+        return cls(
             source,
             refresh_mode=refresh_mode,
             poll_interval=poll_interval,
@@ -236,7 +243,8 @@ class Flags:
         else:
             parts = tenant_parts(tenant)
             if isinstance(parts, str):  # A malformed tenant: only the kill switch still answers.
-                return default if self._flagset.flags[flag].enabled else False
+                compiled = self._flagset.flags.get(flag)  # None if a swap just removed it
+                return False if compiled is not None and not compiled.enabled else default
             on = decider(*parts).on
         return default if on is None else on
 
@@ -307,7 +315,12 @@ class Flags:
                 snapshot = self._source.fetch()
                 if snapshot is not None:
                     version = snapshot.version
-                if snapshot is None or (version is not None and version == self._flagset.version):
+                if snapshot is None:  # "Unchanged since your last fetch"
+                    self._record_contact()
+                    return False
+                if version is not None and version == self._flagset.version:
+                    self._origin = self._source.description  # The source confirms it.
+                    self._last_error_is_document = False
                     self._record_contact()
                     return False
                 new = self._compile(snapshot.content, snapshot.version)
@@ -374,6 +387,7 @@ class Flags:
                 self._record_failure(exc, None)
                 primary = exc
             else:
+                self._failures, self._last_error, self._last_error_is_document = 0, None, False
                 self._save_backup(flagset)
                 return flagset
             break
@@ -432,6 +446,14 @@ class Flags:
             self._record_failure(exc, None)
             return self._retry_delay()
         return self._interval()
+
+    def _reset_after_fork(self) -> None:
+        """In a forked child: fresh locks (the parent's may have been held), a fresh source
+        connection and session (a boto3 client and its tokens must not be shared)."""
+        self._refresh_lock = threading.Lock()
+        reset = getattr(self._source, "reset_after_fork", None)
+        if reset is not None:
+            reset()
 
     def _log_failure(self, exc: FlagkitError) -> None:
         """Log a refresh failure nobody else will see, once until a different one happens."""
@@ -528,6 +550,18 @@ def _logger() -> logging.Logger:
     return logging.getLogger(LOGGER_NAME)
 
 
+_polled_flags: weakref.WeakSet[Flags] = weakref.WeakSet()
+
+
+def _reset_polled_flags_in_child() -> None:
+    # Registered before flagkit.refresh's handler, so locks are fresh before threads restart.
+    for flags in list(_polled_flags):
+        flags._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_polled_flags_in_child)
+
+
 class _ReadRefreshingFlags(Flags):
     """`refresh_mode="on_read"`: no thread; a read that finds the document due fetches once.
 
@@ -540,6 +574,10 @@ class _ReadRefreshingFlags(Flags):
         super().__init__(source, **options)
         self._reader_lock = threading.Lock()
         self._due = time.monotonic() + (self._retry_delay() if self._failures else self._interval())
+
+    def _reset_after_fork(self) -> None:
+        super()._reset_after_fork()
+        self._reader_lock = threading.Lock()
 
     def _catch_up(self) -> None:
         if not self._reader_lock.acquire(blocking=False):

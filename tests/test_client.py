@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import flagkit
 from flagkit import DocumentError, Evaluation, Flags, Reason, Tenant
 from flagkit.sources.memory import MemorySource
 
@@ -501,3 +502,33 @@ def test_on_change_names_a_flag_whose_json_changed(
     source.update({**after, "other": {"enabled": True}})
     assert flags.refresh() is True
     assert seen == [frozenset({"f"})]
+
+
+def test_on_read_mode_works_from_the_plain_constructor_too() -> None:
+    source = MemorySource({"f": {"enabled": True}}, version="1")
+    flags = Flags(source, refresh_mode="on_read", poll_interval=0.0)
+    source.update({"f": {"enabled": False}}, version="2")
+    assert flags.enabled("f", "acme") is False  # the read itself fetched: no refresh() call
+    assert flags.version == "2"
+
+
+def test_redeploying_the_served_version_after_a_rejection_clears_the_error() -> None:
+    source = MemorySource({"f": {"enabled": True}}, version="1")
+    flags = Flags(source)
+    source.update({"f": {"enabled": "yes"}}, version="2")
+    with pytest.raises(flagkit.SchemaValidationError):
+        flags.refresh()
+    assert flags.status.consecutive_failures == 1
+    source.update({"f": {"enabled": True}}, version="1")  # the rollback
+    assert flags.refresh() is False
+    status = flags.status
+    assert (status.last_error, status.consecutive_failures, status.stale_for) == (None, 0, 0.0)
+
+
+@pytest.mark.parametrize("interval", [5, 86401], ids=["below-15", "above-a-day"])
+def test_appconfig_poll_interval_outside_appconfigs_limits_is_refused(interval: int) -> None:
+    with pytest.raises(flagkit.ConfigurationError) as caught:
+        Flags.from_appconfig("app", "env", "profile", poll_interval=interval, client=object())
+    assert str(caught.value) == (
+        f"poll_interval must be from 15 to 86400 seconds (AppConfig's limits), got {interval}"
+    )

@@ -17,14 +17,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flagkit.errors import ConfigurationError, SourceError
+from flagkit.errors import ConfigurationError, Problem, SchemaValidationError, SourceError
+from flagkit.schema import ROOT
 from flagkit.sources.base import Snapshot
 from flagkit.sources.file import content_version
 
-__all__ = ["MIN_POLL_INTERVAL", "SESSION_MAX_AGE", "AppConfigSource", "document_bytes"]
+__all__ = [
+    "MAX_POLL_INTERVAL",
+    "MIN_POLL_INTERVAL",
+    "SESSION_MAX_AGE",
+    "AppConfigSource",
+    "document_bytes",
+]
 
 MIN_POLL_INTERVAL = 15
 """AppConfig's lowest `RequiredMinimumPollIntervalInSeconds`."""
+
+MAX_POLL_INTERVAL = 86400
+"""AppConfig's highest `RequiredMinimumPollIntervalInSeconds`."""
 
 SESSION_MAX_AGE = 23 * 3600
 """Renew a session after this many seconds: its tokens expire at 24 hours."""
@@ -61,16 +71,17 @@ class AppConfigSource:
         session: Any = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if poll_interval < MIN_POLL_INTERVAL:
+        if not MIN_POLL_INTERVAL <= poll_interval <= MAX_POLL_INTERVAL:
             raise ConfigurationError(
-                f"poll_interval must be at least {MIN_POLL_INTERVAL} seconds (AppConfig's "
-                f"minimum), got {poll_interval}"
+                f"poll_interval must be from {MIN_POLL_INTERVAL} to {MAX_POLL_INTERVAL} seconds "
+                f"(AppConfig's limits), got {poll_interval}"
             )
         self.application, self.environment, self.profile = application, environment, profile
         self.poll_interval = poll_interval
         self.next_poll_interval: float = poll_interval
         """How long AppConfig last asked us to wait before polling again."""
         self._client = client
+        self._owns_client = client is None  # A caller's client is the caller's to replace.
         self._session = session
         self._clock = clock
         self._token: str | None = None
@@ -90,7 +101,14 @@ class AppConfigSource:
                 response = self._get_latest()
             except _TokenRejected:
                 self._start_session()
-                response = self._get_latest()
+                try:
+                    response = self._get_latest()
+                except _TokenRejected as exc:
+                    raise SourceError(
+                        f"{self.description}: AppConfig rejected the token of a new session "
+                        f"({exc})",
+                        retryable=True,
+                    ) from None
             body = response["Configuration"].read()  # Read even when empty: frees the socket.
             self._token = response["NextPollConfigurationToken"]
             self.next_poll_interval = response.get("NextPollIntervalInSeconds", self.poll_interval)
@@ -99,6 +117,13 @@ class AppConfigSource:
         content_type = response.get("ContentType") or "application/json"
         content = document_bytes(body, content_type, self.description)
         return Snapshot(content, response.get("VersionLabel") or content_version(content))
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: a new lock, client and session; nothing shared with the parent."""
+        self._lock = threading.Lock()
+        self._token = None
+        if self._owns_client:
+            self._client = None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -180,19 +205,26 @@ def document_bytes(body: bytes, content_type: str, where: str) -> bytes:
         try:
             import yaml
         except ImportError:
-            raise SourceError(
-                f"{where}: the document is {media_type}; install PyYAML to read YAML flag "
-                "documents (pip install 'flagkit[yaml]'), or deploy it as application/json"
+            raise _unreadable(
+                where,
+                f"the document is {media_type}; install PyYAML to read YAML flag documents "
+                "(pip install 'flagkit[yaml]'), or deploy it as application/json",
             ) from None
         try:
             document = yaml.safe_load(body)
         except yaml.YAMLError as exc:
-            raise SourceError(f"{where}: the YAML document does not parse: {exc}") from None
+            raise _unreadable(where, f"the YAML document does not parse: {exc}") from None
         return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
-    raise SourceError(
-        f"{where}: cannot read a flag document of type {content_type!r}; flagkit reads "
-        "application/json (and application/x-yaml with PyYAML)"
+    raise _unreadable(
+        where,
+        f"cannot read a flag document of type {content_type!r}; flagkit reads "
+        "application/json (and application/x-yaml with PyYAML)",
     )
+
+
+def _unreadable(where: str, message: str) -> SchemaValidationError:
+    """A deployed document flagkit cannot read: a document error, reported until replaced."""
+    return SchemaValidationError([Problem(ROOT, message)], source=where)
 
 
 def _error_response(exc: Exception) -> dict[str, Any]:

@@ -1,0 +1,383 @@
+"""How a `Flags` fed by AppConfig stays current: the refresh thread, fork, on-read refresh,
+and readers racing document swaps. Real boto3 over real HTTP to the loopback endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from flagkit import Flags
+from tests.appconfig_endpoint import GET_CONFIGURATION, AppConfigEndpoint
+from tests.appconfig_fixtures import (
+    APP,
+    ENV,
+    PROFILE,
+    ChangeWaiter,
+    Harness,
+    fast_endpoint,
+    harness_for,
+    refresh_threads,
+    wait_until,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
+THREAD_NAME = f"flagkit-refresh {SOURCE}"
+
+V1: dict[str, Any] = {
+    "checkout": {"enabled": True, "tenants": ["acme"]},
+    "search": {"enabled": False},
+}
+V2: dict[str, Any] = {"checkout": {"enabled": True}, "search": {"enabled": True}}
+V3: dict[str, Any] = {"checkout": {"enabled": False}, "search": {"enabled": True}}
+
+
+def answers(flags: Flags) -> list[bool]:
+    return [flags.enabled(flag, tenant) for flag in V1 for tenant in ("acme", "globex")]
+
+
+def answers_of(document: dict[str, Any]) -> list[bool]:
+    return answers(Flags.from_dict(document))
+
+
+@pytest.fixture
+def endpoint() -> Iterator[AppConfigEndpoint]:
+    with fast_endpoint() as served:
+        yield served
+
+
+@pytest.fixture
+def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with harness_for(endpoint, monkeypatch) as made:
+        yield made
+
+
+def test_documents_answer_differently() -> None:
+    assert len({tuple(answers_of(document)) for document in (V1, V2, V3)}) == 3
+
+
+# -- the refresh thread -------------------------------------------------------------------------
+
+
+def test_importing_flagkit_starts_no_thread() -> None:
+    code = (
+        "import json, sys, threading\n"
+        "import flagkit, flagkit.client, flagkit.refresh\n"
+        "import flagkit.sources.appconfig, flagkit.sources.agent\n"
+        "print(json.dumps({'threads': [t.name for t in threading.enumerate()],\n"
+        "                  'boto3': 'boto3' in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout) == {"threads": ["MainThread"], "boto3": False}
+
+
+def test_manual_and_on_read_modes_start_no_thread(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    before = set(threading.enumerate())
+    harness.appconfig(refresh_mode="manual")
+    harness.appconfig(refresh_mode="on_read")
+    harness.agent(refresh_mode="manual")
+    harness.agent(refresh_mode="on_read")
+    # (The endpoint starts a thread per connection; flagkit none.)
+    new = {thread.name for thread in set(threading.enumerate()) - before}
+    assert {name for name in new if not name.startswith("appconfig-endpoint-conn")} == set()
+
+
+@pytest.mark.parametrize("how", ["close", "with"])
+def test_the_thread_runs_from_construction_until_closed(
+    endpoint: AppConfigEndpoint, harness: Harness, how: str
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    before = set(refresh_threads())
+    flags = harness.appconfig(refresh_mode="thread")
+    with flags if how == "with" else flags_closed_by_hand(flags):
+        started = set(refresh_threads()) - before
+        assert [thread.name for thread in started] == [THREAD_NAME]
+        assert all(thread.daemon for thread in started)
+        if how == "close":
+            assert endpoint.wait_for_requests(GET_CONFIGURATION, 2, timeout=3)  # it polls
+
+    assert not any(thread.is_alive() for thread in started)
+    assert set(refresh_threads()) - before == set()
+    polled = len(endpoint.requests)
+    # Nothing to await: no request may come within the next poll interval and a half.
+    assert not endpoint.wait_for_requests(None, polled + 1, timeout=endpoint.poll_interval + 0.5)
+    assert answers(flags) == answers_of(V1)  # reading keeps working
+    flags.close()  # twice is harmless
+
+
+class flags_closed_by_hand:
+    """`with` for the "close" case: closes the flags with `close()` on leaving."""
+
+    def __init__(self, flags: Flags) -> None:
+        self.flags = flags
+
+    def __enter__(self) -> Flags:
+        return self.flags
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.flags.close()
+
+
+# -- fork ---------------------------------------------------------------------------------------
+
+
+def _child(flags: Flags, report_to: int) -> NoReturn:
+    """Runs in the forked child: await the next deployment, report, and leave at once."""
+    code = 1
+    try:
+        waiter = ChangeWaiter()
+        flags.on_change(waiter)
+        threads = [thread.name for thread in refresh_threads()]
+        seen = waiter.wait_for_version("3", timeout=10)
+        report = {
+            "threads": threads,
+            "seen": seen,
+            "version": flags.version,
+            "answers": answers(flags),
+            "last_error": flags.status.last_error,
+        }
+        os.write(report_to, json.dumps(report).encode())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _read_report(fd: int, pid: int, timeout: float) -> dict[str, Any]:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    assert data, f"the child reported nothing (wait status {status})"
+    assert os.waitstatus_to_exitcode(status) == 0
+    report: dict[str, Any] = json.loads(data)
+    return report
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_refreshes_on_its_own(endpoint: AppConfigEndpoint, harness: Harness) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="thread")
+    waiter = ChangeWaiter()
+    flags.on_change(waiter)
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    # The thread has just finished a poll and waits a whole interval: fork now, between polls.
+    assert waiter.wait_for_version("2", timeout=3)
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
+        pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(flags, write_end)
+    os.close(write_end)
+    # The parent stops polling: whatever the child learns, its own thread fetched.
+    flags.close()
+    endpoint.deploy(APP, ENV, PROFILE, V3)
+
+    report = _read_report(read_end, pid, timeout=15)
+
+    assert report == {
+        "threads": [THREAD_NAME],
+        "seen": True,
+        "version": "3",
+        "answers": answers_of(V3),
+        "last_error": None,
+    }
+    assert flags.version == "2"  # the parent's copy did not move
+    polled = len(endpoint.requests)
+    assert flags.refresh() is True
+    # The child opened its own session after the fork, so the parent's token is still its own.
+    assert [(r.operation, r.status) for r in endpoint.requests[polled:]] == [
+        (GET_CONFIGURATION, 200),
+    ]
+    assert (flags.version, flags.status.last_error) == ("3", None)
+
+
+# -- refresh_mode="on_read" ---------------------------------------------------------------------
+
+
+def read_everything(flags: Flags) -> None:
+    flags.enabled("checkout", "acme")
+    flags.evaluate("checkout", "acme")
+    flags.value("checkout", "acme")
+    flags.enabled_flags("acme")
+
+
+def test_on_read_reads_within_the_interval_do_not_fetch(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.poll_interval = 30
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="on_read")
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    for _ in range(500):
+        read_everything(flags)
+    assert endpoint.count(GET_CONFIGURATION) == 1
+    assert flags.version == "1"
+
+    # refresh() fetches whenever it is called.
+    assert flags.refresh() is True
+    assert endpoint.count(GET_CONFIGURATION) == 2
+    assert flags.refresh() is False
+    assert endpoint.count(GET_CONFIGURATION) == 3
+    assert answers(flags) == answers_of(V2)
+
+
+def test_on_read_a_read_after_the_interval_fetches_once(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    loading = time.monotonic()
+    flags = harness.appconfig(refresh_mode="on_read")  # the endpoint asks for 1 s
+    waiter = ChangeWaiter()
+    flags.on_change(waiter)
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+
+    # Reads every 5 ms: none fetches before the interval is over, the first after it does.
+    assert wait_until(lambda: answers(flags) == answers_of(V2), timeout=5)
+    assert waiter.times[0] - loading >= 1.0
+    assert endpoint.count(GET_CONFIGURATION) == 2
+    for _ in range(100):
+        read_everything(flags)
+    assert endpoint.count(GET_CONFIGURATION) == 2
+
+
+def test_on_read_sixteen_readers_when_due_fetch_once(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="on_read")
+    due = time.monotonic() + 1.0  # the endpoint asked for 1 s; the fetch is due by then
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    fetch_takes = 0.5
+    endpoint.fail_next("delay", seconds=fetch_takes, operation=GET_CONFIGURATION)
+
+    barrier = threading.Barrier(16)
+    results: list[tuple[float, bool]] = []
+    lock = threading.Lock()
+
+    def read() -> None:
+        barrier.wait(timeout=10)
+        began = time.monotonic()
+        on = flags.enabled("search", "acme")
+        with lock:
+            results.append((time.monotonic() - began, on))
+
+    readers = [threading.Thread(target=read) for _ in range(16)]
+    assert wait_until(lambda: time.monotonic() >= due, timeout=2)
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=10)
+
+    assert len(results) == 16
+    assert endpoint.count(GET_CONFIGURATION) == 2  # the load, and exactly one fetch
+    # One reader fetched (and answers from the new document); the others did not wait for it.
+    slow = [on for took, on in results if took >= fetch_takes]
+    assert slow == [True]
+    assert all(on is False for took, on in results if took < fetch_takes)
+    assert flags.version == "2"
+
+
+# -- readers racing swaps -----------------------------------------------------------------------
+
+GENERATION_FLAGS = [f"f{index:02d}" for index in range(20)]
+
+
+def generation(number: int) -> dict[str, Any]:
+    """A document that says which generation it is in every answer it gives.
+
+    `gen` serves the generation number, labelled with the same number as version; the
+    twenty `fNN` flags are all on in even generations and all off in odd ones. An answer
+    mixing two documents breaks one of these.
+    """
+    on = number % 2 == 0
+    document: dict[str, Any] = {name: {"enabled": on} for name in GENERATION_FLAGS}
+    document["gen"] = {
+        "enabled": True,
+        "variants": {"current": number, "other": -number},
+        "defaultVariant": "current",
+    }
+    return document
+
+
+def test_readers_racing_200_swaps_only_ever_see_whole_documents(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, generation(0), version_label="0")
+    flags = harness.appconfig(refresh_mode="manual")
+    stop = threading.Event()
+    problems: list[str] = []
+    seen: list[set[int]] = [set() for _ in range(16)]
+    reads = [0] * 16
+
+    def reader(index: int) -> None:
+        last = -1
+        try:
+            while not stop.is_set():
+                evaluation = flags.evaluate("gen", "acme")
+                number = int(evaluation.version or "-1")
+                if evaluation.value != number:
+                    problems.append(f"value {evaluation.value} from version {number}")
+                if number < last:
+                    problems.append(f"went back from version {last} to {number}")
+                last = number
+                seen[index].add(number)
+                on = [name for name in flags.enabled_flags("acme") if name in GENERATION_FLAGS]
+                if on not in ([], GENERATION_FLAGS):
+                    problems.append(f"{len(on)} of {len(GENERATION_FLAGS)} flags on")
+                flag = GENERATION_FLAGS[reads[index] % len(GENERATION_FLAGS)]
+                if flags.enabled(flag, "acme") not in (True, False):
+                    problems.append("enabled() returned a non-bool")
+                reads[index] += 1
+                # Like request handlers, readers block now and then (the wait ends at once when
+                # the test stops). Sixteen readers that never block leave the swapping thread
+                # ~1/17 of the GIL, and 200 swaps through boto3 then take minutes.
+                stop.wait(0.001)
+        except Exception as exc:
+            problems.append(f"{type(exc).__name__}: {exc}")
+
+    readers = [threading.Thread(target=reader, args=(index,)) for index in range(16)]
+    for thread in readers:
+        thread.start()
+    try:
+        for number in range(1, 201):
+            endpoint.deploy(APP, ENV, PROFILE, generation(number), version_label=str(number))
+            assert flags.refresh() is True
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=10)
+
+    print(f"\n{sum(reads)} reads; {len(set().union(*seen))} versions seen")
+    assert problems == []
+    assert flags.version == "200"
+    assert endpoint.count(GET_CONFIGURATION) == 201
+    assert all(reads), "every reader read"
+    assert len(set().union(*seen)) > 20, "the readers saw the documents change under them"
