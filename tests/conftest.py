@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from tests.appconfig_endpoint import AppConfigEndpoint
+    from tests.appconfig_fixtures import Harness
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"
@@ -18,3 +25,24 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# -- the loopback AppConfig, for the source and refresh tests --------------------------------
+
+
+@pytest.fixture
+def endpoint() -> Iterator[AppConfigEndpoint]:
+    """A fast loopback AppConfig (1 s advertised polls), closed after the test."""
+    from tests.appconfig_fixtures import fast_endpoint
+
+    with fast_endpoint() as served:
+        yield served
+
+
+@pytest.fixture
+def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """Makes boto3 clients and Flags for `endpoint`, and closes them all after the test."""
+    from tests.appconfig_fixtures import harness_for
+
+    with harness_for(endpoint, monkeypatch) as made:
+        yield made

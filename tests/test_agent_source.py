@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,18 +45,6 @@ def answers(flags: Flags) -> list[bool]:
 
 def answers_of(document: dict[str, Any]) -> list[bool]:
     return answers(Flags.from_dict(document))
-
-
-@pytest.fixture
-def endpoint() -> Iterator[AppConfigEndpoint]:
-    with fast_endpoint() as served:
-        yield served
-
-
-@pytest.fixture
-def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    with harness_for(endpoint, monkeypatch) as made:
-        yield made
 
 
 def test_documents_answer_differently() -> None:

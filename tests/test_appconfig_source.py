@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -108,18 +107,6 @@ def test_documents_answer_differently() -> None:
 
 def operations(endpoint: AppConfigEndpoint) -> list[tuple[str, int | None]]:
     return [(record.operation, record.status) for record in endpoint.requests]
-
-
-@pytest.fixture
-def endpoint() -> Iterator[AppConfigEndpoint]:
-    with fast_endpoint() as served:
-        yield served
-
-
-@pytest.fixture
-def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    with harness_for(endpoint, monkeypatch) as made:
-        yield made
 
 
 # -- loading and following deployments ------------------------------------------------------

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,8 +25,6 @@ from tests.appconfig_fixtures import (
     PROFILE,
     ChangeWaiter,
     Harness,
-    fast_endpoint,
-    harness_for,
     refresh_threads,
     wait_until,
 )
@@ -50,18 +47,6 @@ def answers(flags: Flags) -> list[bool]:
 
 def answers_of(document: dict[str, Any]) -> list[bool]:
     return answers(Flags.from_dict(document))
-
-
-@pytest.fixture
-def endpoint() -> Iterator[AppConfigEndpoint]:
-    with fast_endpoint() as served:
-        yield served
-
-
-@pytest.fixture
-def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    with harness_for(endpoint, monkeypatch) as made:
-        yield made
 
 
 def test_documents_answer_differently() -> None:
