@@ -73,6 +73,7 @@ class Flags:
     """
 
     def __new__(cls, source: Source, **options: Any) -> Flags:
+        """`Flags(source, refresh_mode="on_read")` makes the subclass whose reads refresh."""
         if cls is Flags and options.get("refresh_mode") == "on_read":
             cls = _ReadRefreshingFlags
         return object.__new__(cls)
