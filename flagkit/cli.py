@@ -7,6 +7,7 @@ flagkit schema [--draft4]
 flagkit diff OLD NEW [--tenants FILE] [--json] [--all]
 flagkit appconfig-definition FILE [--output OUT]
 flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
+flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
 ```
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
 2 bad usage; 3 (`diff`) some tenant's answer changes.
@@ -23,7 +24,13 @@ from typing import Any, TextIO
 from flagkit import publish
 from flagkit.client import Flags
 from flagkit.document import CheckedDocument, load_document
-from flagkit.errors import DocumentError, FlagkitError, PublishError, SourceError
+from flagkit.errors import (
+    ConfigurationError,
+    DocumentError,
+    FlagkitError,
+    PublishError,
+    SourceError,
+)
 from flagkit.model import Evaluation, Tenant
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
@@ -89,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=_schema)
     _add_publish_commands(commands)
+    _add_serve_command(commands)
     return parser
 
 
@@ -146,6 +154,35 @@ def _add_publish_commands(commands: Any) -> None:
     push.add_argument("--region", metavar="R", help="the AWS region (default: boto3's)")
     _add_tenant_options(push)
     push.set_defaults(run=_push)
+
+
+def _add_serve_command(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve flags over HTTP: OFREP, plain JSON, health and metrics",
+        description="Run the HTTP service (needs flagkit[service]) with uvicorn. SOURCE is a "
+        "flag document's path, appconfig://APPLICATION/ENVIRONMENT/PROFILE or "
+        "agent://APPLICATION/ENVIRONMENT/PROFILE. Other settings come from FLAGKIT_* "
+        "environment variables (see the README). Without API keys (FLAGKIT_API_KEYS) it "
+        "refuses to listen beyond loopback unless given --allow-unauthenticated.",
+    )
+    serve.add_argument(
+        "--source", metavar="SOURCE", help="where flags come from (default: $FLAGKIT_SOURCE)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
+    )
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="answer clients beyond loopback even though no API keys are configured",
+    )
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
+    )
+    serve.set_defaults(run=_serve)
 
 
 def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
@@ -391,6 +428,59 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         f"to environment {target.environment_name!r} with {strategy} "
         f"(state {result.deployment_state})",
         file=out,
+    )
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    import ipaddress
+    import os
+
+    try:
+        import uvicorn
+
+        from service.settings import Settings
+        from service.source import source_kind
+    except ImportError as exc:
+        print(
+            f"flagkit serve: error: {exc.name} is not installed; "
+            "install the service extra: pip install 'flagkit[service]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.source:
+        os.environ["FLAGKIT_SOURCE"] = args.source
+    if args.allow_unauthenticated:
+        os.environ["FLAGKIT_ALLOW_UNAUTHENTICATED"] = "1"
+    try:
+        settings = Settings.from_env()
+        if settings.source is None:
+            raise ConfigurationError(
+                "no source: give --source or set FLAGKIT_SOURCE (a file path, "
+                "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE)"
+            )
+        source_kind(settings.source)
+    except ConfigurationError as exc:
+        print(f"flagkit serve: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not (loopback or settings.api_keys or settings.allow_unauthenticated):
+        print(
+            f"flagkit serve: error: refusing to listen on {args.host} without API keys; set "
+            "FLAGKIT_API_KEYS (or FLAGKIT_API_KEYS_FILE), or pass --allow-unauthenticated",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
     )
     return EXIT_OK
 

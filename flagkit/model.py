@@ -96,6 +96,24 @@ class Evaluation:
     attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     version: str | None = None
 
+    def flag_metadata(self) -> dict[str, bool | str | int | float]:
+        """OpenFeature flag metadata: the flag's scalar attributes, `version` and `rule`.
+
+        OpenFeature metadata holds only booleans, strings and numbers, so attributes
+        that are objects, lists or null are left out; the document `version` and the
+        deciding `rule` (each when known) win over attributes of the same name.
+        """
+        metadata: dict[str, bool | str | int | float] = {
+            name: value
+            for name, value in self.attributes.items()
+            if isinstance(value, bool | str | int | float)
+        }
+        if self.version is not None:
+            metadata["version"] = self.version
+        if self.rule is not None:
+            metadata["rule"] = self.rule
+        return metadata
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: enums as their names, attributes as a plain dict."""
         return {

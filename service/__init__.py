@@ -1,0 +1,1 @@
+"""flagkit's HTTP service: OFREP and plain-JSON evaluation over FastAPI (`flagkit[service]`)."""

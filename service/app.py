@@ -1,0 +1,86 @@
+"""The flagkit HTTP service: `uvicorn service.app:app`, or `flagkit serve`.
+
+`create_app()` reads its settings from the environment (see `service.settings`);
+the `Flags` are built in the lifespan, so every worker process gets its own
+refresh thread, and on a thread, so `/healthz` answers while the first document
+loads. Tests and benchmarks pass `flags=` to serve a `Flags` they own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import FastAPI
+
+import flagkit
+from flagkit.client import Flags
+from service.context import ContextLimits
+from service.errors import install_error_handlers
+from service.limits import BodyLimit
+from service.metrics import Metrics, RequestMetrics
+from service.routes import flags as flag_routes
+from service.routes import ofrep, ops
+from service.settings import Settings
+from service.source import open_flags, source_kind
+from service.state import FlagsLoader
+
+__all__ = ["app", "create_app"]
+
+app: FastAPI
+"""The app `uvicorn service.app:app` serves, made on first access from the environment."""
+
+
+def create_app(settings: Settings | None = None, *, flags: Flags | None = None) -> FastAPI:
+    """The service; `settings` default to `Settings.from_env()`.
+
+    With `flags`, those are served (and left open at shutdown); otherwise the
+    lifespan opens `settings.source`, failing fast when it is malformed or unset.
+    """
+    settings = Settings.from_env() if settings is None else settings
+    if flags is None:
+        loader = FlagsLoader(partial(open_flags, settings))
+    else:
+        loader = FlagsLoader(flags=flags)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if flags is None:
+            if settings.source is None:
+                open_flags(settings)  # Raises the ConfigurationError that says what to set.
+            else:
+                source_kind(settings.source)  # Fail fast on a malformed source.
+        loader.start()
+        try:
+            yield
+        finally:
+            loader.stop()
+
+    app = FastAPI(
+        title="flagkit",
+        version=flagkit.__version__,
+        summary="Deterministic multi-tenant feature flags over HTTP: OFREP and plain JSON.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.loader = loader
+    app.state.context_limits = ContextLimits(
+        settings.max_context_attributes, settings.max_context_string
+    )
+    metrics = app.state.metrics = Metrics(loader)
+    install_error_handlers(app)
+    app.include_router(ofrep.router)
+    app.include_router(flag_routes.router)
+    app.include_router(ops.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`service.app:app` is made on first access, so importing the module reads no environment."""
+    if name == "app":
+        made = globals()["app"] = create_app()
+        return made
+    raise AttributeError(name)

@@ -1,0 +1,134 @@
+"""Prometheus metrics: evaluations, request latency, and the served document's health.
+
+Each app has its own registry, so two apps in one process (tests, benchmarks)
+never share counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flagkit.model import Reason
+from service.state import FlagsLoader
+
+__all__ = ["UNKNOWN_FLAG", "Metrics", "RequestMetrics"]
+
+UNKNOWN_FLAG = "_unknown"
+"""The `flag` label for flags the document lacks: keys from requests are unbounded."""
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class Metrics:
+    """The service's metrics, registered in `registry`."""
+
+    def __init__(self, loader: FlagsLoader) -> None:
+        self.registry = CollectorRegistry()
+        self._evaluations = Counter(
+            "flagkit_evaluations",
+            "Flag evaluations served, by flag and OpenFeature reason.",
+            ["flag", "reason"],
+            registry=self.registry,
+        )
+        self.request_duration = Histogram(
+            "flagkit_http_request_duration_seconds",
+            "HTTP request latency, by route template and method.",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "flagkit_http_requests",
+            "HTTP requests, by route template, method and status code.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self._counters: dict[tuple[str, Reason], Counter] = {}
+        self.registry.register(_DocumentCollector(loader))
+
+    def count_evaluation(self, flag: str, reason: Reason) -> None:
+        """One more evaluation of `flag` (already `UNKNOWN_FLAG` when the document lacks it)."""
+        counter = self._counters.get((flag, reason))
+        if counter is None:
+            counter = self._counters[flag, reason] = self._evaluations.labels(flag, reason.value)
+        counter.inc()
+
+
+class _DocumentCollector:
+    """Read at every scrape from `flags.status`: what is served, how fresh, how refreshes go."""
+
+    def __init__(self, loader: FlagsLoader) -> None:
+        self._loader = loader
+
+    def collect(self) -> Iterable[Metric]:
+        flags = self._loader.flags
+        loaded = GaugeMetricFamily(
+            "flagkit_document_loaded", "1 once a valid flag document is being served."
+        )
+        loaded.add_metric([], 0.0 if flags is None else 1.0)
+        yield loaded
+        if flags is None:
+            return
+        status = flags.status
+        info = GaugeMetricFamily(
+            "flagkit_document_info",
+            "The served flag document: its version, source and where it came from.",
+            labels=["version", "source", "origin"],
+        )
+        info.add_metric([status.version or "", status.source, status.origin], 1.0)
+        yield info
+        since = GaugeMetricFamily(
+            "flagkit_seconds_since_last_good_load",
+            "Seconds since the source last delivered or confirmed a valid document.",
+        )
+        since.add_metric([], status.stale_for)
+        yield since
+        failures = GaugeMetricFamily(
+            "flagkit_refresh_consecutive_failures",
+            "Refreshes that failed in a row (0 once one succeeds).",
+        )
+        failures.add_metric([], float(status.consecutive_failures))
+        yield failures
+        loaded_at = GaugeMetricFamily(
+            "flagkit_document_loaded_timestamp_seconds",
+            "When the served document was loaded (Unix time).",
+        )
+        loaded_at.add_metric([], status.loaded_at)
+        yield loaded_at
+
+
+class RequestMetrics:
+    """ASGI middleware: the latency and status of every HTTP request, by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        start = time.perf_counter()
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.request_duration.labels(template, method).observe(
+                time.perf_counter() - start
+            )
+            self.metrics.requests.labels(template, method, str(status)).inc()

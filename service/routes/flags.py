@@ -1,0 +1,116 @@
+"""Plain JSON for humans and shell scripts: one flag, or every flag, for one tenant.
+
+```
+curl 'http://127.0.0.1:8000/v1/flags/featureA?tenant=acme&tier=enterprise'
+curl 'http://127.0.0.1:8000/v1/tenants/acme/flags?tier=enterprise'
+```
+`attr=KEY=VALUE` (repeatable) adds a tenant attribute; VALUE is read as JSON when
+it parses (`10`, `true`, `["a"]`) and as a string otherwise, as in `flagkit eval`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from flagkit.evaluation import evaluate
+from flagkit.model import ErrorCode, Tenant
+from service.auth import require_api_key
+from service.context import ContextError, tenant_from_context
+from service.errors import ServiceError
+from service.metrics import UNKNOWN_FLAG, Metrics
+from service.openapi_models import ErrorBody, PlainEvaluation, TenantFlags
+from service.routes import served_flags
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["Plain JSON"], dependencies=[Depends(require_api_key)])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A bad attribute, or no tenant where one is needed."},
+    401: {"model": ErrorBody, "description": "A valid API key is required."},
+    403: {"model": ErrorBody, "description": "No API keys configured and not on loopback."},
+    503: {"model": ErrorBody, "description": "No valid flag document loaded yet."},
+}
+_ATTR = Query(
+    default=[],
+    description="KEY=VALUE, a tenant attribute; VALUE is JSON when it parses, else a string.",
+)
+
+
+def _tenant(request: Request, tenant: str | None, tier: str | None, attr: list[str]) -> Tenant:
+    context: dict[str, Any] = {}
+    for item in attr:
+        name, separator, text = item.partition("=")
+        if not separator or not name:
+            raise ServiceError(
+                400, f"attr {item!r} must look like KEY=VALUE", code=ErrorCode.INVALID_CONTEXT
+            )
+        try:
+            context[name] = json.loads(text)
+        except ValueError:
+            context[name] = text
+    if tenant is not None:
+        context["targetingKey"] = tenant
+    if tier is not None:
+        context["tier"] = tier
+    try:
+        return tenant_from_context(context, request.app.state.context_limits)
+    except ContextError as exc:
+        raise ServiceError(400, exc.message, code=exc.code) from None
+
+
+@router.get(
+    "/flags/{key}",
+    operation_id="getFlag",
+    summary="One flag for one tenant",
+    response_model=PlainEvaluation,
+    responses={404: {"model": PlainEvaluation, "description": "No flag with this key."}, **_ERRORS},
+)
+async def get_flag(
+    key: str,
+    request: Request,
+    tenant: str | None = Query(default=None, description="The tenant id."),
+    tier: str | None = Query(default=None, description="The tenant's tier."),
+    attr: list[str] = _ATTR,
+) -> Response:
+    """`{"flag", "enabled", "value", "variant", "reason", "rule", "version", ...}`."""
+    flags = served_flags(request)
+    evaluation = flags.evaluate(key, _tenant(request, tenant, tier, attr))
+    not_found = evaluation.error_code is ErrorCode.FLAG_NOT_FOUND
+    metrics: Metrics = request.app.state.metrics
+    metrics.count_evaluation(UNKNOWN_FLAG if not_found else key, evaluation.reason)
+    status = 200 if evaluation.error_code is None else 404 if not_found else 400
+    return Response(
+        json.dumps(evaluation.as_dict()), status_code=status, media_type="application/json"
+    )
+
+
+@router.get(
+    "/tenants/{tenant}/flags",
+    operation_id="getTenantFlags",
+    summary="Every flag for one tenant",
+    response_model=TenantFlags,
+    responses=_ERRORS,
+)
+async def get_tenant_flags(
+    tenant: str,
+    request: Request,
+    tier: str | None = Query(default=None, description="The tenant's tier."),
+    attr: list[str] = _ATTR,
+) -> Response:
+    """`{"tenant", "tier", "version", "flags": {KEY: evaluation, ...}}`."""
+    flags = served_flags(request)
+    subject = _tenant(request, tenant, tier, attr)
+    flagset = flags.flagset
+    metrics: Metrics = request.app.state.metrics
+    answers = {}
+    for key in flagset.flags:
+        evaluation = evaluate(flagset, key, subject)
+        metrics.count_evaluation(key, evaluation.reason)
+        answers[key] = evaluation.as_dict()
+    body = {"tenant": tenant, "tier": tier, "version": flagset.version, "flags": answers}
+    return Response(json.dumps(body), media_type="application/json")

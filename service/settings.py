@@ -1,0 +1,125 @@
+"""The service's settings, read once from environment variables.
+
+| variable | default | meaning |
+|---|---|---|
+| `FLAGKIT_SOURCE` | (required) | a path, `appconfig://APP/ENV/PROFILE`, `agent://APP/ENV/PROFILE` |
+| `FLAGKIT_POLL_INTERVAL` | file 5, appconfig 60, agent 15 | seconds between refreshes |
+| `FLAGKIT_BACKUP_PATH` | none | each good AppConfig document is saved here, read when down |
+| `FLAGKIT_FALLBACK` | none | a document used when neither source nor backup can be read |
+| `FLAGKIT_AGENT_URL` | `http://localhost:2772` | the AppConfig Agent, for `agent://` sources |
+| `FLAGKIT_API_KEYS` | none | comma-separated API keys |
+| `FLAGKIT_API_KEYS_FILE` | none | a file with one API key per line (`#` comments) |
+| `FLAGKIT_ALLOW_UNAUTHENTICATED` | `0` | `1` answers non-loopback clients even with no API keys |
+| `FLAGKIT_MAX_BODY_BYTES` | 65536 | larger request bodies get 413 |
+| `FLAGKIT_MAX_CONTEXT_ATTRIBUTES` | 64 | more context keys get 400 |
+| `FLAGKIT_MAX_CONTEXT_STRING` | 1024 | a longer context key or string value gets 400 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flagkit.errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+N = TypeVar("N", int, float)
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be told; `Settings.from_env()` reads the environment.
+
+    `api_keys` is never printed: `repr()` shows only how many there are.
+    """
+
+    source: str | None = None
+    poll_interval: float | None = None
+    backup_path: str | None = None
+    fallback: str | None = None
+    agent_url: str = "http://localhost:2772"
+    api_keys: frozenset[str] = frozenset()
+    allow_unauthenticated: bool = False
+    max_body_bytes: int = 64 * 1024
+    max_context_attributes: int = 64
+    max_context_string: int = 1024
+
+    def __post_init__(self) -> None:
+        if self.poll_interval is not None and self.poll_interval <= 0:
+            raise ConfigurationError(
+                f"FLAGKIT_POLL_INTERVAL must be positive, got {self.poll_interval}"
+            )
+        for name in ("max_body_bytes", "max_context_attributes", "max_context_string"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"FLAGKIT_{name.upper()} must be at least 1, got {getattr(self, name)}"
+                )
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(source={self.source!r}, api_keys=<{len(self.api_keys)} keys>, "
+            f"allow_unauthenticated={self.allow_unauthenticated}, "
+            f"max_body_bytes={self.max_body_bytes})"
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from `environ` (default `os.environ`); bad values raise ConfigurationError."""
+        env = os.environ if environ is None else environ
+        poll = env.get("FLAGKIT_POLL_INTERVAL")
+        return cls(
+            source=env.get("FLAGKIT_SOURCE") or None,
+            poll_interval=None if not poll else _number(env, "FLAGKIT_POLL_INTERVAL", float),
+            backup_path=env.get("FLAGKIT_BACKUP_PATH") or None,
+            fallback=env.get("FLAGKIT_FALLBACK") or None,
+            agent_url=env.get("FLAGKIT_AGENT_URL") or "http://localhost:2772",
+            api_keys=_api_keys(env),
+            allow_unauthenticated=_flag(env, "FLAGKIT_ALLOW_UNAUTHENTICATED"),
+            max_body_bytes=_number(env, "FLAGKIT_MAX_BODY_BYTES", int, 64 * 1024),
+            max_context_attributes=_number(env, "FLAGKIT_MAX_CONTEXT_ATTRIBUTES", int, 64),
+            max_context_string=_number(env, "FLAGKIT_MAX_CONTEXT_STRING", int, 1024),
+        )
+
+
+def _api_keys(env: Mapping[str, str]) -> frozenset[str]:
+    keys = {key.strip() for key in env.get("FLAGKIT_API_KEYS", "").split(",")}
+    path = env.get("FLAGKIT_API_KEYS_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"FLAGKIT_API_KEYS_FILE {path!r} cannot be read: {exc.strerror}"
+            ) from exc
+        keys.update(line.strip() for line in lines if not line.lstrip().startswith("#"))
+    keys.discard("")
+    return frozenset(keys)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0, got {env[name]!r}")
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[N], default: N | None = None) -> N:
+    text = env.get(name, "").strip()
+    if not text:
+        assert default is not None
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be {'an integer' if kind is int else 'a number'}, got {text!r}"
+        ) from None

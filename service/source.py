@@ -1,0 +1,72 @@
+"""From a source (`flags.json`, `appconfig://A/E/P`, `agent://A/E/P`) to a refreshing `Flags`."""
+
+from __future__ import annotations
+
+from flagkit.client import Flags
+from flagkit.errors import ConfigurationError
+from flagkit.sources.file import FileSource
+from service.settings import Settings
+
+__all__ = ["DEFAULT_POLL_INTERVALS", "open_flags", "source_kind"]
+
+DEFAULT_POLL_INTERVALS = {"file": 5.0, "appconfig": 60.0, "agent": 15.0}
+"""Seconds between refreshes when FLAGKIT_POLL_INTERVAL is not set."""
+
+_SCHEMES = ("appconfig://", "agent://")
+
+
+def source_kind(source: str) -> tuple[str, tuple[str, ...]]:
+    """(`file` | `appconfig` | `agent`, its parts): `("appconfig", (app, env, profile))`.
+
+    A ConfigurationError says what a well-formed source looks like.
+    """
+    for scheme in _SCHEMES:
+        if source.startswith(scheme):
+            parts = tuple(source[len(scheme) :].split("/"))
+            if len(parts) != 3 or not all(parts):
+                raise ConfigurationError(
+                    f"source {source!r} must look like {scheme}APPLICATION/ENVIRONMENT/PROFILE"
+                )
+            return scheme[: -len("://")], parts
+    if "://" in source:
+        raise ConfigurationError(
+            f"source {source!r} is not a file path, appconfig://APPLICATION/ENVIRONMENT/PROFILE "
+            "or agent://APPLICATION/ENVIRONMENT/PROFILE"
+        )
+    return "file", (source,)
+
+
+def open_flags(settings: Settings) -> Flags:
+    """A `Flags` on `settings.source`, refreshed by its own background thread.
+
+    A file is re-read every poll interval (5 s unless set), so editing it needs no
+    restart; AppConfig sources use the backup and fallback settings.
+    """
+    if settings.source is None:
+        raise ConfigurationError(
+            "FLAGKIT_SOURCE is not set: give a flag document's path, "
+            "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE"
+        )
+    kind, parts = source_kind(settings.source)
+    interval = settings.poll_interval or DEFAULT_POLL_INTERVALS[kind]
+    if kind == "file":
+        return Flags(FileSource(parts[0]), refresh_mode="thread", poll_interval=interval)
+    application, environment, profile = parts
+    if kind == "appconfig":
+        return Flags.from_appconfig(
+            application,
+            environment,
+            profile,
+            poll_interval=interval,
+            backup_path=settings.backup_path,
+            fallback=settings.fallback,
+        )
+    return Flags.from_agent(
+        application,
+        environment,
+        profile,
+        base_url=settings.agent_url,
+        poll_interval=interval,
+        backup_path=settings.backup_path,
+        fallback=settings.fallback,
+    )
