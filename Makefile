@@ -16,7 +16,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[service]'
 	touch $@
 
 # Every stage runs even when an earlier one fails, so one CI log shows all that is wrong;
@@ -38,11 +38,10 @@ typecheck: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -m "not slow"
 
+# The HTTP service on the bundled example document, on loopback only; Ctrl-C stops it.
 run: $(VENV)/.run-installed
 	$(BIN)/flagkit validate $(EXAMPLE)
-	$(BIN)/flagkit eval featureA --tenant acme --tier enterprise --file $(EXAMPLE)
-	$(BIN)/flagkit eval featureA --tenant umbrella --tier free --file $(EXAMPLE)
-	$(BIN)/flagkit eval checkoutTheme --tenant globex --attr region=eu-west-1 --file $(EXAMPLE)
+	$(BIN)/flagkit serve --source $(EXAMPLE) --host 127.0.0.1 --port 8000
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/hot_path.py

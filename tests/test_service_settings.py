@@ -1,0 +1,151 @@
+"""The service's settings from environment variables, and its source strings."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from flagkit import ConfigurationError
+from service.settings import Settings
+from service.source import open_flags, source_kind
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "flags.json"
+
+
+def test_defaults_when_nothing_is_set() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.source is None
+    assert settings.api_keys == frozenset()
+    assert settings.max_body_bytes == 65536
+    assert settings.max_context_attributes == 64
+    assert settings.max_context_string == 1024
+    assert settings.allow_unauthenticated is False
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "FLAGKIT_SOURCE": "appconfig://shop/prod/flags",
+            "FLAGKIT_POLL_INTERVAL": "30",
+            "FLAGKIT_BACKUP_PATH": "/var/cache/flags.json",
+            "FLAGKIT_FALLBACK": "/etc/flags.json",
+            "FLAGKIT_AGENT_URL": "http://127.0.0.1:2773",
+            "FLAGKIT_API_KEYS": " k1, k2 ,,",
+            "FLAGKIT_ALLOW_UNAUTHENTICATED": "true",
+            "FLAGKIT_MAX_BODY_BYTES": "1000",
+            "FLAGKIT_MAX_CONTEXT_ATTRIBUTES": "3",
+            "FLAGKIT_MAX_CONTEXT_STRING": "10",
+        }
+    )
+    assert settings == Settings(
+        source="appconfig://shop/prod/flags",
+        poll_interval=30.0,
+        backup_path="/var/cache/flags.json",
+        fallback="/etc/flags.json",
+        agent_url="http://127.0.0.1:2773",
+        api_keys=frozenset({"k1", "k2"}),
+        allow_unauthenticated=True,
+        max_body_bytes=1000,
+        max_context_attributes=3,
+        max_context_string=10,
+    )
+
+
+def test_api_keys_file_adds_keys_and_skips_comments(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("# service A\nalpha\n\n  beta  \n#gamma\n")
+    settings = Settings.from_env({"FLAGKIT_API_KEYS": "delta", "FLAGKIT_API_KEYS_FILE": str(keys)})
+    assert settings.api_keys == frozenset({"alpha", "beta", "delta"})
+
+
+def test_an_unreadable_keys_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({"FLAGKIT_API_KEYS_FILE": str(missing)})
+    assert str(caught.value) == (
+        f"FLAGKIT_API_KEYS_FILE {str(missing)!r} cannot be read: No such file or directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FLAGKIT_MAX_BODY_BYTES", "64k", "FLAGKIT_MAX_BODY_BYTES must be an integer, got '64k'"),
+        ("FLAGKIT_POLL_INTERVAL", "soon", "FLAGKIT_POLL_INTERVAL must be a number, got 'soon'"),
+        ("FLAGKIT_POLL_INTERVAL", "0", "FLAGKIT_POLL_INTERVAL must be positive, got 0.0"),
+        ("FLAGKIT_MAX_CONTEXT_STRING", "0", "FLAGKIT_MAX_CONTEXT_STRING must be at least 1, got 0"),
+        (
+            "FLAGKIT_ALLOW_UNAUTHENTICATED",
+            "maybe",
+            "FLAGKIT_ALLOW_UNAUTHENTICATED must be 1 or 0, got 'maybe'",
+        ),
+    ],
+)
+def test_a_malformed_variable_says_which_and_why(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({name: value})
+    assert str(caught.value) == message
+
+
+def test_repr_never_shows_keys() -> None:
+    settings = Settings(source="f.json", api_keys=frozenset({"s3cr3t-key", "other"}))
+    assert "s3cr3t" not in repr(settings)
+    assert "<2 keys>" in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "parts"),
+    [
+        ("flags.json", "file", ("flags.json",)),
+        ("/etc/flagkit/flags.json", "file", ("/etc/flagkit/flags.json",)),
+        ("appconfig://shop/prod/flags", "appconfig", ("shop", "prod", "flags")),
+        ("agent://shop/prod/flags", "agent", ("shop", "prod", "flags")),
+    ],
+)
+def test_source_kinds(source: str, kind: str, parts: tuple[str, ...]) -> None:
+    assert source_kind(source) == (kind, parts)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "appconfig://shop/prod",
+            "source 'appconfig://shop/prod' must look like "
+            "appconfig://APPLICATION/ENVIRONMENT/PROFILE",
+        ),
+        (
+            "agent://shop//flags",
+            "source 'agent://shop//flags' must look like agent://APPLICATION/ENVIRONMENT/PROFILE",
+        ),
+        (
+            "s3://bucket/flags.json",
+            "source 's3://bucket/flags.json' is not a file path, "
+            "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE",
+        ),
+    ],
+)
+def test_a_malformed_source_says_what_a_good_one_looks_like(source: str, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        source_kind(source)
+    assert str(caught.value) == message
+
+
+def test_open_flags_without_a_source_says_what_to_set() -> None:
+    with pytest.raises(ConfigurationError, match=r"^FLAGKIT_SOURCE is not set: "):
+        open_flags(Settings())
+
+
+def test_open_flags_on_a_file_refreshes_on_its_own_thread() -> None:
+    before = set(threading.enumerate())
+    flags = open_flags(Settings(source=str(EXAMPLE), poll_interval=3600))
+    try:
+        assert flags.enabled("featureA", "acme")
+        assert flags.status.source == f"file:{EXAMPLE}"
+        started = set(threading.enumerate()) - before
+        assert [thread.name for thread in started] == [f"flagkit-refresh file:{EXAMPLE}"]
+    finally:
+        flags.close()
