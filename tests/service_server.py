@@ -1,0 +1,232 @@
+"""Real servers for the service tests: uvicorn on a thread, and `flagkit serve` as a process.
+
+Both listen on 127.0.0.1 only, on a port the kernel picks, and are stopped cleanly:
+
+- `serve_app(app)` runs `create_app(...)` under a real `uvicorn.Server` on a thread of
+  this process, so a test can hold the `Flags` it serves and swap documents with
+  `flags.refresh()` while requests are in flight.
+- `serve_cli(...)` starts `flagkit serve` (the installed console script, as `make run`
+  does) with the environment it is given, and keeps everything it writes to stderr, so
+  a test can check what the server logged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from flagkit.client import Flags
+from flagkit.sources.memory import MemorySource
+from service.app import create_app
+from service.settings import Settings
+
+__all__ = [
+    "FLAGKIT",
+    "START_TIMEOUT",
+    "CliServer",
+    "LiveServer",
+    "live",
+    "memory_flags",
+    "serve_app",
+    "serve_cli",
+    "wait_ready",
+]
+
+START_TIMEOUT = 20.0
+"""Seconds a server may take to start listening (a cold interpreter imports FastAPI)."""
+
+FLAGKIT = Path(sys.executable).with_name("flagkit")
+"""The console script `pip install -e .` made: what `make run` starts."""
+
+
+# -- in process -----------------------------------------------------------------------------
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that says, with an event, when it listens (or gave up starting)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.listening.set()
+
+
+@dataclass
+class LiveServer:
+    """A server listening on 127.0.0.1: its base URL and, for in-process ones, its app."""
+
+    base_url: str
+    app: FastAPI | None = None
+
+    def client(self, **options: Any) -> httpx.Client:
+        """An httpx client for this server; close it (use it in a `with`)."""
+        return httpx.Client(base_url=self.base_url, timeout=10.0, **options)
+
+
+@contextmanager
+def serve_app(app: FastAPI) -> Iterator[LiveServer]:
+    """Serve `app` with uvicorn on a thread, on a free loopback port, until the block ends."""
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+    # and without it every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,  # Leave this process's logging as pytest set it up.
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = _Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    )
+    thread.start()
+    try:
+        if not server.listening.wait(START_TIMEOUT) or not server.started:
+            raise RuntimeError("uvicorn did not start; see the captured log")
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(START_TIMEOUT)
+        sock.close()
+        if thread.is_alive():
+            raise RuntimeError("uvicorn did not stop")
+
+
+def memory_flags(document: Mapping[str, Any], version: str) -> tuple[Flags, MemorySource]:
+    """`Flags` on a `MemorySource` the test can `update()`, then swap in with `refresh()`."""
+    source = MemorySource(document, version=version)
+    return Flags(source), source
+
+
+@contextmanager
+def live(
+    flags: Flags | None = None, settings: Settings | None = None, **options: Any
+) -> Iterator[LiveServer]:
+    """`create_app(settings or Settings(**options), flags=flags)` served on a thread."""
+    app = create_app(Settings(**options) if settings is None else settings, flags=flags)
+    with serve_app(app) as server:
+        yield server
+
+
+def wait_ready(server: LiveServer, timeout: float = START_TIMEOUT) -> httpx.Response:
+    """Ask `/readyz` until it says 200 (the file source loads at once); its last answer."""
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    with server.client() as client:
+        while True:
+            response = client.get("/readyz")
+            if response.status_code == 200 or time.monotonic() > deadline:
+                return response
+            threading.Event().wait(pause)  # Nothing to await: the process is another one.
+            pause = min(pause * 2, 0.2)
+
+
+# -- `flagkit serve` as a process -----------------------------------------------------------
+
+_LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+@dataclass
+class CliServer(LiveServer):
+    """A `flagkit serve` process; `log()` is everything it wrote to stderr so far."""
+
+    process: subprocess.Popen[str] | None = None
+    _lines: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def log(self) -> str:
+        with self._lock:
+            return "".join(self._lines)
+
+
+def cli_environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without any FLAGKIT_* setting, plus `extra`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FLAGKIT_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def serve_cli(*args: str, env: Mapping[str, str] | None = None) -> Iterator[CliServer]:
+    """`flagkit serve --port 0 ARGS...` with `env` added; waits until it listens and is ready.
+
+    uvicorn binds the port the kernel picks and prints it; that line is awaited, not
+    guessed. The process gets SIGTERM when the block ends and must shut down cleanly
+    (uvicorn re-raises the signal once it has, so the status is -SIGTERM).
+    """
+    process = subprocess.Popen(
+        [str(FLAGKIT), "serve", "--port", "0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_environment(env or {}),
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    lock = threading.Lock()
+    port: list[int] = []
+    listening = threading.Event()
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            with lock:
+                lines.append(line)
+            found = _LISTENING.search(line)
+            if found and not port:
+                port.append(int(found.group(1)))
+                listening.set()
+        listening.set()  # The process ended: stop waiting.
+
+    reader = threading.Thread(target=read_stderr, name="flagkit-serve-stderr", daemon=True)
+    reader.start()
+    try:
+        if not listening.wait(START_TIMEOUT) or not port:
+            with lock:
+                log = "".join(lines)
+            raise RuntimeError(f"flagkit serve did not start:\n{log}")
+        server = CliServer(f"http://127.0.0.1:{port[0]}", process=process)
+        server._lines, server._lock = lines, lock
+        ready = wait_ready(server)
+        assert ready.status_code == 200, ready.text
+        yield server
+    finally:
+        process.terminate()
+        try:
+            status = process.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            reader.join(START_TIMEOUT)
+            process.stderr.close()
+    if status not in (0, -signal.SIGTERM) or "Application shutdown complete." not in "".join(lines):
+        pytest.fail(f"flagkit serve exited with {status}:\n{''.join(lines)}")
