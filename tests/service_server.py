@@ -6,8 +6,8 @@ Both listen on 127.0.0.1 only, on a port the kernel picks, and are stopped clean
   this process, so a test can hold the `Flags` it serves and swap documents with
   `flags.refresh()` while requests are in flight.
 - `serve_cli(...)` starts `flagkit serve` (the installed console script, as `make run`
-  does) with the environment it is given, and keeps everything it writes to stderr, so
-  a test can check what the server logged.
+  does) with the environment it is given, and keeps everything it writes (its log on
+  stderr, uvicorn's access log on stdout), so a test can check what the server logged.
 """
 
 from __future__ import annotations
@@ -153,15 +153,23 @@ _LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 @dataclass
 class CliServer(LiveServer):
-    """A `flagkit serve` process; `log()` is everything it wrote to stderr so far."""
+    """A `flagkit serve` process; `log()` is everything it wrote (stderr and stdout) so far."""
 
-    process: subprocess.Popen[str] | None = None
     _lines: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def log(self) -> str:
-        with self._lock:
+        with self._changed:
             return "".join(self._lines)
+
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
+        """The log once `text` is in it (the process writes it before answering, but the
+        reader thread may not have read it yet); fails after `timeout` seconds."""
+        with self._changed:
+            found = self._changed.wait_for(lambda: text in "".join(self._lines), timeout)
+            log = "".join(self._lines)
+        assert found, f"{text!r} never appeared in the log:\n{log}"
+        return log
 
 
 def cli_environment(extra: Mapping[str, str]) -> dict[str, str]:
@@ -183,37 +191,34 @@ def serve_cli(*args: str, env: Mapping[str, str] | None = None) -> Iterator[CliS
     process = subprocess.Popen(
         [str(FLAGKIT), "serve", "--port", "0", *args],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,  # uvicorn's access log goes to stdout, the rest to stderr:
+        stderr=subprocess.STDOUT,  # one pipe, so the log keeps the order they were written in
         text=True,
         env=cli_environment(env or {}),
     )
-    assert process.stderr is not None
-    lines: list[str] = []
-    lock = threading.Lock()
+    assert process.stdout is not None
+    server = CliServer("")
     port: list[int] = []
     listening = threading.Event()
 
-    def read_stderr() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            with lock:
-                lines.append(line)
+    def read_log() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with server._changed:
+                server._lines.append(line)
+                server._changed.notify_all()
             found = _LISTENING.search(line)
             if found and not port:
                 port.append(int(found.group(1)))
                 listening.set()
         listening.set()  # The process ended: stop waiting.
 
-    reader = threading.Thread(target=read_stderr, name="flagkit-serve-stderr", daemon=True)
+    reader = threading.Thread(target=read_log, name="flagkit-serve-log", daemon=True)
     reader.start()
     try:
         if not listening.wait(START_TIMEOUT) or not port:
-            with lock:
-                log = "".join(lines)
-            raise RuntimeError(f"flagkit serve did not start:\n{log}")
-        server = CliServer(f"http://127.0.0.1:{port[0]}", process=process)
-        server._lines, server._lock = lines, lock
+            raise RuntimeError(f"flagkit serve did not start:\n{server.log()}")
+        server.base_url = f"http://127.0.0.1:{port[0]}"
         ready = wait_ready(server)
         assert ready.status_code == 200, ready.text
         yield server
@@ -227,6 +232,7 @@ def serve_cli(*args: str, env: Mapping[str, str] | None = None) -> Iterator[CliS
             raise
         finally:
             reader.join(START_TIMEOUT)
-            process.stderr.close()
-    if status not in (0, -signal.SIGTERM) or "Application shutdown complete." not in "".join(lines):
-        pytest.fail(f"flagkit serve exited with {status}:\n{''.join(lines)}")
+            process.stdout.close()
+    log = server.log()
+    if status not in (0, -signal.SIGTERM) or "Application shutdown complete." not in log:
+        pytest.fail(f"flagkit serve exited with {status}:\n{log}")
