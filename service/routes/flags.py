@@ -38,6 +38,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _ATTR = Query(
     default=[],
     description="KEY=VALUE, a tenant attribute; VALUE is JSON when it parses, else a string.",
+    # Documents what `_tenant` checks (a KEY, then `=`); `_tenant` says what is wrong.
+    json_schema_extra={"items": {"type": "string", "pattern": "^[^=]+="}},
 )
 
 
@@ -68,7 +70,15 @@ def _tenant(request: Request, tenant: str | None, tier: str | None, attr: list[s
     operation_id="getFlag",
     summary="One flag for one tenant",
     response_model=PlainEvaluation,
-    responses={404: {"model": PlainEvaluation, "description": "No flag with this key."}, **_ERRORS},
+    responses={
+        **_ERRORS,
+        400: {
+            "model": PlainEvaluation | ErrorBody,
+            "description": "A bad attribute (an error body), or no tenant where the flag needs "
+            "one (the evaluation, with its errorCode).",
+        },
+        404: {"model": PlainEvaluation, "description": "No flag with this key."},
+    },
 )
 async def get_flag(
     key: str,

@@ -52,9 +52,9 @@ def _request_body(limits: str) -> dict[str, Any]:
                                 "type": "object",
                                 "description": "`targetingKey` is the tenant id; `tier` and "
                                 f"every other key are tenant attributes. {limits}",
-                                "properties": {
-                                    "targetingKey": {"type": "string"},
-                                    "tier": {"type": "string"},
+                                "properties": {  # null: as if absent
+                                    "targetingKey": {"type": ["string", "null"]},
+                                    "tier": {"type": ["string", "null"]},
                                 },
                                 "additionalProperties": True,
                             }
