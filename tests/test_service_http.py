@@ -18,6 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from openfeature import api
+from openfeature.contrib.provider.ofrep import OFREPProvider
+from openfeature.evaluation_context import EvaluationContext
 from prometheus_client.parser import text_string_to_metric_families
 
 from flagkit import DocumentError
@@ -681,12 +684,10 @@ def test_keys_never_reach_the_log(keyed: CliServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
-    """`flagkit serve --source examples/flags.json --host 127.0.0.1` (a copy, re-read quickly)."""
-    document = tmp_path_factory.mktemp("run") / "flags.json"
-    shutil.copyfile(EXAMPLES / "flags.json", document)
-    env = {"FLAGKIT_POLL_INTERVAL": "0.2"}
-    with serve_cli("--source", str(document), "--host", "127.0.0.1", env=env) as served:
+def make_run() -> Iterator[CliServer]:
+    """`flagkit serve --source examples/flags.json --host 127.0.0.1`, as `make run` starts it."""
+    document = EXAMPLES / "flags.json"
+    with serve_cli("--source", str(document), "--host", "127.0.0.1") as served:
         yield served
 
 
@@ -704,27 +705,75 @@ def test_the_readme_request_gets_the_readme_answer(make_run: CliServer) -> None:
     )
 
 
-def test_an_edited_file_is_served_without_a_restart(make_run: CliServer) -> None:
-    with make_run.client() as client:
-        source = client.get("/readyz").json()["source"]
-        path = Path(source.removeprefix("file:"))
+def test_the_readme_openfeature_client(make_run: CliServer) -> None:
+    provider = OFREPProvider(make_run.base_url)
+    try:
+        api.set_provider_and_wait(provider, domain="readme")
+        client = api.get_client("readme")
+        acme = EvaluationContext("acme", {"tier": "enterprise"})
+        assert client.get_boolean_value("featureA", False, acme) is True
+        theme = client.get_object_details(
+            "checkoutTheme", {}, EvaluationContext("globex", {"region": "eu-west-1"})
+        )
+        assert theme.variant == "fresh"
+        assert theme.value == {"primaryColor": "#059669", "layout": "stepper"}
+    finally:
+        api.clear_providers()
+        provider.session.close()
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `path` whole, as an editor or a deploy does: the reader never sees half of it."""
+    scratch = path.with_suffix(".new")
+    scratch.write_text(text)
+    scratch.replace(path)
+
+
+def poll(client: httpx.Client, path: str, done: Any, timeout: float = 10.0) -> Any:
+    """GET `path` until `done(body)`; the last body. The server is another process, re-reading
+    its file on its own clock: there is no event to await, so this asks every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(path).json()
+        if done(body) or time.monotonic() > deadline:
+            return body
+        threading.Event().wait(0.05)
+
+
+def test_file_edits_are_served_and_a_bad_edit_keeps_the_last_good_document(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "flags.json"
+    shutil.copyfile(EXAMPLES / "flags.json", path)
+    env = {"FLAGKIT_POLL_INTERVAL": "0.1"}
+    with serve_cli("--source", str(path), env=env) as server, server.client() as client:
+        first = client.get("/readyz").json()["version"]
+        acme = "/v1/flags/bulkExport?tenant=acme"
+        assert client.get(acme).json()["value"] is True
+
         document = json.loads(path.read_text())
         document["bulkExport"]["excludedTenants"].append("acme")
-        edited = path.with_suffix(".new")
-        edited.write_text(json.dumps(document))
-        edited.replace(path)  # whole, as an editor or a deploy writes it
+        replace_file(path, json.dumps(document))
+        edited = poll(client, acme, lambda body: body["version"] != first)
+        assert (edited["value"], edited["rule"]) == (False, "excludedTenants")
+        second = edited["version"]
 
-        deadline = time.monotonic() + 10
-        while True:
-            answer = client.post(
-                "/ofrep/v1/evaluate/flags/bulkExport", json={"context": {"targetingKey": "acme"}}
-            ).json()
-            if answer["value"] is False or time.monotonic() > deadline:
-                break
-            threading.Event().wait(0.05)  # another process re-reads the file: nothing to await
-    assert answer["value"] is False
-    assert answer["metadata"]["rule"] == "excludedTenants"
-    assert answer["metadata"]["version"] != "hash:5b6bfb365bd35b39"
+        replace_file(path, '{"bulkExport": {"enabled": "yes"}}')
+        ready = poll(client, "/readyz", lambda body: body["lastError"] is not None)
+        assert ready["status"] == "ready"
+        assert ready["version"] == second
+        assert "bulkExport.enabled" in ready["lastError"]
+        assert client.get(acme).json()["value"] is False  # still the last good document
+        assert metric(client, "flagkit_refresh_consecutive_failures") >= 1
+        stale = poll(client, "/readyz", lambda body: body["staleFor"] > 0.1)
+        assert stale["staleFor"] > 0.1
+        assert metric(client, "flagkit_seconds_since_last_good_load") > 0.1
+
+        replace_file(path, (EXAMPLES / "flags.json").read_text())
+        recovered = poll(client, "/readyz", lambda body: body["lastError"] is None)
+        assert (recovered["version"], recovered["staleFor"]) == (first, 0.0)
+        assert client.get(acme).json()["value"] is True
+    assert "bulkExport.enabled" in server.log()  # the failed refresh was logged
 
 
 @pytest.mark.parametrize(

@@ -347,6 +347,17 @@ def test_a_body_without_context_is_an_empty_context(http: httpx.Client) -> None:
     }
 
 
+def test_null_targeting_key_and_tier_are_as_if_absent(http: httpx.Client) -> None:
+    no_key = post(http, SINGLE.format("rollout"), {"context": {"targetingKey": None}})
+    no_tier = post(
+        http, SINGLE.format("featureA"), {"context": {"targetingKey": "wayne", "tier": None}}
+    )
+
+    assert (no_key.status_code, no_key.json()["errorCode"]) == (400, "TARGETING_KEY_MISSING")
+    assert no_tier.status_code == 200
+    assert (no_tier.json()["value"], no_tier.json()["metadata"]["rule"]) == (False, "default")
+
+
 @pytest.mark.parametrize(
     ("context", "details"),
     [
