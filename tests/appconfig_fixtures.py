@@ -62,7 +62,14 @@ def isolate_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_RETRY_MODE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_APPCONFIGDATA",
+        "AWS_RETRY_MODE",
+        "AWS_MAX_ATTEMPTS",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
@@ -83,8 +90,14 @@ class Harness:
     endpoint (pytest tears the harness down first because it depends on the endpoint).
     """
 
-    def __init__(self, endpoint: AppConfigEndpoint | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: AppConfigEndpoint | None = None,
+        monkeypatch: pytest.MonkeyPatch | None = None,
+    ) -> None:
         self.endpoint = endpoint
+        self._monkeypatch = monkeypatch
+        self._session: boto3.session.Session | None = None
         self._clients: list[AppConfigDataClient] = []
         self._flags: list[Flags] = []
 
@@ -107,6 +120,27 @@ class Harness:
         self._clients.append(client)
         return client
 
+    def session(self, url: str | None = None) -> boto3.session.Session:
+        """A boto3 session (dummy keys, a region) whose `appconfigdata` clients go to `url`.
+
+        For `Flags.from_appconfig(session=...)`: flagkit then makes the client itself, with
+        its own retry and timeout settings. The endpoint is set the way AWS's SDKs read it,
+        `AWS_ENDPOINT_URL_APPCONFIGDATA`, for the rest of the test. One session per test, so
+        botocore loads the service model once (its first client takes ~0.1 s, the next ~3 ms).
+        """
+        if url is None:
+            assert self.endpoint is not None
+            url = self.endpoint.url
+        assert self._monkeypatch is not None, "made by harness_for, which has the monkeypatch"
+        self._monkeypatch.setenv("AWS_ENDPOINT_URL_APPCONFIGDATA", url)
+        if self._session is None:
+            self._session = boto3.session.Session(
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # noqa: S106 - dummy; the endpoint checks no SigV4
+                region_name="us-east-1",
+            )
+        return self._session
+
     def appconfig(
         self,
         application: str = APP,
@@ -115,18 +149,20 @@ class Harness:
         *,
         url: str | None = None,
         client: AppConfigDataClient | None = None,
+        own_client: bool = False,
         **options: Any,
     ) -> Flags:
-        """`Flags.from_appconfig` through a fresh client (manual refresh unless told otherwise)."""
+        """`Flags.from_appconfig` through a fresh client (manual refresh unless told otherwise).
+
+        `own_client=True` passes no client but a `session` for `url`: flagkit makes its own.
+        """
         options.setdefault("poll_interval", SESSION_MINIMUM)
         options.setdefault("refresh_mode", "manual")
-        flags = Flags.from_appconfig(
-            application,
-            environment,
-            profile,
-            client=self.client(url) if client is None else client,
-            **options,
-        )
+        if own_client:
+            options["session"] = self.session(url)
+        elif client is None:
+            client = self.client(url)
+        flags = Flags.from_appconfig(application, environment, profile, client=client, **options)
         return self.track(flags)
 
     def agent(
@@ -163,7 +199,7 @@ def harness_for(
     endpoint: AppConfigEndpoint | None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Harness]:
     isolate_aws(monkeypatch)
-    made = Harness(endpoint)
+    made = Harness(endpoint, monkeypatch)
     try:
         yield made
     finally:

@@ -369,6 +369,54 @@ def test_fault_storm_backs_off_keeps_serving_and_recovers(
     assert len(refused) <= max_requests_within(window, FLAGS_BACKOFF)
 
 
+@pytest.mark.parametrize("kind", ["throttle", "internal"])
+def test_flagkits_own_client_sends_one_request_per_failed_poll(
+    endpoint: AppConfigEndpoint, harness: Harness, kind: FaultKind
+) -> None:
+    """No botocore retries under flagkit's backoff: a throttled poll is one request, not two."""
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(own_client=True)  # flagkit makes the boto3 client itself
+    assert flags.version == "1"
+    assert operations(endpoint) == [(START_SESSION, 201), (GET_CONFIGURATION, 200)]
+
+    status_code, error = STORM_ERRORS[kind]
+    endpoint.set_fault(kind, operation=GET_CONFIGURATION)
+    for polls in range(1, 4):
+        with pytest.raises(SourceError) as excinfo:
+            flags.refresh()
+        assert excinfo.value.retryable is True
+        assert str(excinfo.value) == f"{SOURCE}: GetLatestConfiguration failed: {error}"
+        assert operations(endpoint)[2:] == [(GET_CONFIGURATION, status_code)] * polls
+    assert flags.status.consecutive_failures == 3
+
+    endpoint.clear_faults()
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    assert flags.refresh() is True
+    assert operations(endpoint)[5:] == [(GET_CONFIGURATION, 200)]
+    assert answers(flags) == answers_of(V2)
+
+
+def test_flagkits_own_client_leaves_the_retrying_to_flagkits_backoff(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    """In a throttling storm every request is one of flagkit's polls, spaced by its Backoff."""
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(own_client=True, refresh_mode="thread")
+    start = len(endpoint.requests)
+    endpoint.set_fault("throttle")
+    assert wait_until(lambda: flags.status.consecutive_failures >= 3, timeout=10)
+    endpoint.clear_faults()
+
+    storm = [record for record in endpoint.requests[start:] if record.status == 429]
+    assert len(storm) >= 3
+    # One request per failure that flagkit counted (a fourth may be on its way) ...
+    assert len(storm) <= flags.status.consecutive_failures + 1
+    # ... each after at least the shortest wait flagkit's Backoff allows for that many failures:
+    # botocore retrying inside one poll would put two requests within its own, shorter delay.
+    for failures, (earlier, later) in enumerate(pairwise(storm), start=1):
+        assert later.time - earlier.time >= backoff_floor(FLAGS_BACKOFF, failures) - 0.01
+
+
 @pytest.mark.slow
 def test_a_long_throttling_storm_sends_far_fewer_requests_than_polls(
     endpoint: AppConfigEndpoint, harness: Harness

@@ -163,9 +163,10 @@ class AppConfigSource:
             from botocore.config import Config
 
             session = self._session or boto3.session.Session()
-            # flagkit's refresher retries with its own backoff; one quick botocore retry only.
+            # One attempt per request: flagkit's refresher retries with its own backoff, and a
+            # botocore retry would make every throttled poll two requests.
             config = Config(
-                retries={"mode": "standard", "total_max_attempts": 2},
+                retries={"mode": "standard", "total_max_attempts": 1},
                 connect_timeout=5,
                 read_timeout=10,
             )
