@@ -17,7 +17,7 @@ from flagkit.errors import ConfigurationError, DocumentError, FlagkitError, Sour
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
-from flagkit.sources.base import Source
+from flagkit.sources.base import BoundedSource, Snapshot, Source
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
 
@@ -32,6 +32,9 @@ LOGGER_NAME = "flagkit"
 
 ChangeCallback = Callable[[str | None, str | None, frozenset[str]], None]
 """Called as `callback(old_version, new_version, changed_flag_keys)` after a new document is in."""
+
+_LAST_ATTEMPT = 0.25
+"""At start-up, the least time (seconds) worth a last attempt before `startup_timeout` ends."""
 
 
 RefreshMode = Literal["thread", "on_read", "manual"]
@@ -90,9 +93,10 @@ class Flags:
     ) -> None:
         """Load `source`, or else the backup, or else the fallback; then start refreshing.
 
-        Retryable source errors are retried for `startup_timeout` seconds first. With
-        no document from any of them this raises `SourceError` (or the
-        `DocumentError` of the source's document).
+        Retryable source errors are retried for `startup_timeout` seconds first; a
+        source that can bound its requests (`BoundedSource`) is held to that time even
+        when it hangs. With no document from any of them this raises `SourceError` (or
+        the `DocumentError` of the source's document).
         """
         if refresh_mode not in ("thread", "on_read", "manual"):
             raise ConfigurationError(
@@ -148,6 +152,7 @@ class Flags:
         backup_path: str | os.PathLike[str] | None = None,
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 0.0,
+        request_timeout: float = 10.0,
     ) -> Flags:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
@@ -155,9 +160,16 @@ class Flags:
         `session` or boto3's defaults (install `flagkit[aws]`). `poll_interval`
         (15 s at least) is the session's required minimum; AppConfig's own
         `NextPollIntervalInSeconds` paces the polls.
+
+        The client flagkit makes sends each request once (flagkit retries with its
+        own backoff) and gives up on it after `request_timeout` seconds, and within
+        `startup_timeout` at start. A `client` you pass keeps its own timeouts and
+        retries: flagkit cannot shorten a request it has sent.
         """
         from flagkit.sources.appconfig import AppConfigSource
 
+        if not request_timeout > 0:
+            raise ConfigurationError(f"request_timeout must be positive, got {request_timeout}")
         source = AppConfigSource(
             application,
             environment,
@@ -165,6 +177,7 @@ class Flags:
             poll_interval=poll_interval,
             client=client,
             session=session,
+            timeout=request_timeout,
         )
         return cls._polled(
             source, poll_interval, refresh_mode, backup_path, fallback, startup_timeout
@@ -184,18 +197,29 @@ class Flags:
         backup_path: str | os.PathLike[str] | None = None,
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 30.0,
+        request_timeout: float = 5.0,
     ) -> Flags:
         """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
 
         The agent starts after the application on ECS and EKS, so a refused
         connection is retried for `startup_timeout` seconds before the backup, the
-        fallback, or a `SourceError`.
+        fallback, or a `SourceError`. Each request gives up after `request_timeout`
+        seconds without an answer (sooner when `startup_timeout` ends first).
         """
         from flagkit.sources.agent import AgentSource
 
         if poll_interval <= 0:
             raise ConfigurationError(f"poll_interval must be positive, got {poll_interval}")
-        source = AgentSource(application, environment, profile, base_url=base_url, token=token)
+        if not request_timeout > 0:
+            raise ConfigurationError(f"request_timeout must be positive, got {request_timeout}")
+        source = AgentSource(
+            application,
+            environment,
+            profile,
+            base_url=base_url,
+            token=token,
+            timeout=request_timeout,
+        )
         return cls._polled(
             source, poll_interval, refresh_mode, backup_path, fallback, startup_timeout
         )
@@ -368,20 +392,32 @@ class Flags:
         fallback: str | os.PathLike[str] | Mapping[str, Any] | None,
         startup_timeout: float,
     ) -> FlagSet:
-        """The source's document; else, once the source has had its chance, backup, fallback."""
+        """The source's document; else, once the source has had its chance, backup, fallback.
+
+        A source that can bound its requests is given only the start-up time left, so
+        a hanging one cannot hold start-up past `startup_timeout`.
+        """
         deadline = time.monotonic() + startup_timeout
+        source = self._source
+        bounded = source if startup_timeout > 0 and isinstance(source, BoundedSource) else None
+        last = min(_LAST_ATTEMPT, startup_timeout / 4)  # the time kept for a last attempt
         while True:
             self._last_attempt = time.time()
             try:
-                snapshot = self._source.fetch()
+                snapshot: Snapshot | None
+                if bounded is not None:
+                    snapshot = bounded.fetch(timeout=deadline - time.monotonic())
+                else:
+                    snapshot = source.fetch()
                 if snapshot is None:
                     raise SourceError(f"{self._source.description} delivered no document")
                 flagset = self._compile(snapshot.content, snapshot.version)
             except SourceError as exc:
                 self._record_failure(exc, None)
                 remaining = deadline - time.monotonic()
-                if exc.retryable and remaining > 0:
-                    self._closed.wait(min(self._retry_delay(), remaining))
+                if exc.retryable and remaining > last:
+                    # Wake early enough to leave a last attempt some time of its own.
+                    self._closed.wait(min(self._retry_delay(), remaining - last))
                     continue
                 primary: FlagkitError = exc
             except DocumentError as exc:

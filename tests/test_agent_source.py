@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +238,71 @@ def test_a_short_startup_timeout_gives_up_or_serves_the_fallback(
         assert flags.status.origin == SOURCE
         assert flags.status.last_error is None
         assert answers(flags) == answers_of(V2)
+
+
+# -- an agent that hangs --------------------------------------------------------------------
+
+
+STARTUP = 0.5  # startup_timeout for the hanging-agent tests: seconds
+MARGIN = 1.5  # what start-up may take beyond it (a busy machine, thread scheduling)
+
+
+@pytest.mark.parametrize("standby", ["backup", "fallback", "none"])
+def test_startup_timeout_bounds_an_agent_that_never_answers(
+    endpoint: AppConfigEndpoint, harness: Harness, tmp_path: Path, standby: str
+) -> None:
+    """The agent accepts the connection and never answers: start-up still ends after about
+    `startup_timeout` (not the 5-second request timeout), with the backup, the fallback or
+    a SourceError."""
+    backup = tmp_path / "flags-backup.json"
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    harness.agent(backup_path=backup).close()  # an earlier run left its backup
+    endpoint.set_fault("delay", seconds=60, operation=AGENT)  # cut short when the test ends
+
+    options: dict[str, Any] = {"startup_timeout": STARTUP}
+    if standby == "backup":
+        options["backup_path"] = backup
+    elif standby == "fallback":
+        options["fallback"] = V2
+    timed_out = f"{SOURCE}: cannot reach the AppConfig Agent at {endpoint.url}: timed out"
+    began = time.monotonic()
+    if standby == "none":
+        with pytest.raises(SourceError) as excinfo:
+            harness.agent(**options)
+        took = time.monotonic() - began
+        assert str(excinfo.value) == f"no flag document to start from:\n  {timed_out}"
+    else:
+        flags = harness.agent(**options)
+        took = time.monotonic() - began
+        origin = f"backup:{backup}" if standby == "backup" else "fallback:memory"
+        assert flags.status.origin == origin
+        assert answers(flags) == answers_of(V1 if standby == "backup" else V2)
+        assert flags.status.last_error == timed_out
+    assert STARTUP - 0.05 <= took <= STARTUP + MARGIN
+    assert endpoint.count(AGENT) == 1  # only the earlier run's request was answered
+
+
+def test_an_on_read_fetch_from_a_hanging_agent_waits_only_the_request_timeout(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.agent(refresh_mode="on_read", poll_interval=0.05, request_timeout=0.3)
+    due = time.monotonic() + 0.05
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    endpoint.set_fault("delay", seconds=60, operation=AGENT)
+    assert wait_until(lambda: time.monotonic() >= due, timeout=2)
+
+    began = time.monotonic()
+    on = flags.enabled("search", "acme")  # due: this read fetches, and the agent hangs
+    took = time.monotonic() - began
+
+    assert 0.3 - 0.05 <= took <= 0.3 + MARGIN
+    assert on is False  # still the document it had
+    assert flags.version == "1"
+    assert flags.status.last_error == (
+        f"{SOURCE}: cannot reach the AppConfig Agent at {endpoint.url}: timed out"
+    )
+    # The failed fetch set the next one back: the reads right after it do not wait at all.
+    began = time.monotonic()
+    assert answers(flags) == answers_of(V1)
+    assert time.monotonic() - began < 0.1

@@ -31,6 +31,7 @@ from tests.appconfig_endpoint import (
     START_SESSION,
     AppConfigEndpoint,
     FaultKind,
+    Operation,
     RequestRecord,
 )
 from tests.appconfig_fixtures import (
@@ -698,6 +699,60 @@ def test_start_from_the_backup_then_swap_in_the_live_document(
         assert (status.last_error, status.consecutive_failures) == (None, 0)
         assert answers(flags) == answers_of(V2)
         assert json.loads(backup.read_text(encoding="utf-8"))["version"] == "live-2"
+
+
+STARTUP = 1.0  # startup_timeout for the hanging-endpoint tests: seconds
+MARGIN = 1.5  # what start-up may take beyond it (a busy machine, thread scheduling)
+
+
+def read_timeout(url: str, operation: str) -> str:
+    """How botocore's read timeout starts its message (the token follows a GET's URL)."""
+    if operation == START_SESSION:
+        return f'ReadTimeoutError: Read timeout on endpoint URL: "{url}/configurationsessions"'
+    return (
+        f'ReadTimeoutError: Read timeout on endpoint URL: "{url}/configuration?configuration_token='
+    )
+
+
+@pytest.mark.parametrize("hangs", [START_SESSION, GET_CONFIGURATION])
+@pytest.mark.parametrize("standby", ["backup", "fallback", "none"])
+def test_startup_timeout_bounds_an_appconfig_that_never_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, standby: str, hangs: Operation
+) -> None:
+    """AppConfig accepts the connection and never answers: start-up with flagkit's own client
+    ends after about `startup_timeout` (not its 10-second read timeout, twice), with the
+    backup, the fallback or a SourceError."""
+    backup = tmp_path / "flags-backup.json"
+    with (
+        fast_endpoint() as endpoint,
+        harness_for(endpoint, monkeypatch) as harness,
+    ):
+        endpoint.deploy(APP, ENV, PROFILE, V1)
+        # An earlier run left its backup (and botocore has loaded the service model).
+        harness.appconfig(own_client=True, backup_path=backup).close()
+        endpoint.set_fault("delay", seconds=60, operation=hangs)  # cut short by close()
+
+        options: dict[str, Any] = {"startup_timeout": STARTUP}
+        if standby == "backup":
+            options["backup_path"] = backup
+        elif standby == "fallback":
+            options["fallback"] = V2
+        timed_out = f"{SOURCE}: {hangs} failed: " + read_timeout(endpoint.url, hangs)
+        began = time.monotonic()
+        if standby == "none":
+            with pytest.raises(SourceError) as excinfo:
+                harness.appconfig(own_client=True, **options)
+            took = time.monotonic() - began
+            assert str(excinfo.value).startswith(f"no flag document to start from:\n  {timed_out}")
+        else:
+            flags = harness.appconfig(own_client=True, **options)
+            took = time.monotonic() - began
+            origin = f"backup:{backup}" if standby == "backup" else "fallback:memory"
+            assert flags.status.origin == origin
+            assert answers(flags) == answers_of(V1 if standby == "backup" else V2)
+            assert (flags.status.last_error or "").startswith(timed_out)
+        assert STARTUP - 0.05 <= took <= STARTUP + MARGIN
+        assert endpoint.count(hangs) == 1  # only the earlier run's request was answered
 
 
 @pytest.mark.parametrize("kind", ["dict", "file"])

@@ -532,3 +532,15 @@ def test_appconfig_poll_interval_outside_appconfigs_limits_is_refused(interval: 
     assert str(caught.value) == (
         f"poll_interval must be from 15 to 86400 seconds (AppConfig's limits), got {interval}"
     )
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan")], ids=["zero", "negative", "nan"])
+@pytest.mark.parametrize("source", ["appconfig", "agent"])
+def test_a_request_timeout_must_be_positive(source: str, timeout: float) -> None:
+    options: dict[str, Any] = {"request_timeout": timeout}
+    if source == "appconfig":
+        options["client"] = object()
+    constructor = Flags.from_appconfig if source == "appconfig" else Flags.from_agent
+    with pytest.raises(flagkit.ConfigurationError) as caught:
+        constructor("app", "env", "profile", **options)
+    assert str(caught.value) == f"request_timeout must be positive, got {timeout}"

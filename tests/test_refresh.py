@@ -290,6 +290,28 @@ def test_on_read_sixteen_readers_when_due_fetch_once(
     assert flags.version == "2"
 
 
+def test_on_read_a_fetch_from_a_hanging_appconfig_waits_only_the_request_timeout(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    """The reader that fetches gives up after `request_timeout` (flagkit's own client tries
+    once); before, it waited the client's 10-second read timeout, twice."""
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="on_read", own_client=True, request_timeout=0.3)
+    due = time.monotonic() + 1.0  # the endpoint asked for 1 s
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    endpoint.set_fault("delay", seconds=60, operation=GET_CONFIGURATION)  # cut short at the end
+    assert wait_until(lambda: time.monotonic() >= due, timeout=3)
+
+    began = time.monotonic()
+    on = flags.enabled("search", "acme")  # due: this read fetches, and AppConfig hangs
+    took = time.monotonic() - began
+
+    assert 0.3 - 0.05 <= took <= 0.3 + 1.5
+    assert on is False  # answered from the document it had
+    assert flags.version == "1"
+    assert "GetLatestConfiguration failed: ReadTimeoutError" in (flags.status.last_error or "")
+
+
 # -- readers racing swaps -----------------------------------------------------------------------
 
 GENERATION_FLAGS = [f"f{index:02d}" for index in range(20)]

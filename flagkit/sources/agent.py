@@ -27,8 +27,9 @@ DEFAULT_AGENT_URL = "http://localhost:2772"
 class AgentSource:
     """A document as the AppConfig Agent at `base_url` serves it.
 
-    A connection that is refused or drops is a retryable `SourceError` (the
-    sidecar may simply not be up yet); a 404 or 401/403 is not.
+    A connection that is refused, drops or times out is a retryable `SourceError`
+    (the sidecar may simply not be up yet); a 404 or 401/403 is not. Each request
+    gives up after `timeout` seconds without an answer.
     """
 
     def __init__(
@@ -61,10 +62,17 @@ class AgentSource:
             f"/configurations/{quote(self.profile, safe='')}"
         )
 
-    def fetch(self) -> Snapshot:
+    def fetch(self, *, timeout: float | None = None) -> Snapshot:
+        """The document the agent holds; `timeout` (seconds) shortens this one request."""
+        if timeout is not None and timeout <= 0:
+            raise SourceError(
+                f"{self.description}: no time left to ask the AppConfig Agent at {self.base_url}",
+                retryable=True,
+            )
+        wait = self.timeout if timeout is None else min(self.timeout, timeout)
         request = urllib.request.Request(self.url, headers=self._headers)  # noqa: S310 - the agent's own http URL
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=wait) as response:  # noqa: S310
                 body = response.read()
                 content_type = response.headers.get("Content-Type") or "application/json"
                 version = response.headers.get("Configuration-Version")

@@ -5,16 +5,19 @@ single-use token the previous call returned. An empty body means "unchanged".
 A token AppConfig calls `Expired` or `Corrupted` starts a new session; a session
 close to its 24-hour limit is renewed before its token can expire. Every other
 failure becomes a `SourceError` that says whether trying again may help, so the
-refresher (not this class) decides when to retry. boto3 is imported only here,
-and only when a client is first needed.
+refresher (not this class) decides when to retry: the client this source makes
+for itself sends each request once (no botocore retries) and gives up on it after
+`timeout` seconds. boto3 is imported only here, and only when a client is first
+needed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flagkit.errors import ConfigurationError, Problem, SchemaValidationError, SourceError
@@ -23,6 +26,7 @@ from flagkit.sources.base import Snapshot
 from flagkit.sources.file import content_version
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "MAX_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
     "SESSION_MAX_AGE",
@@ -38,6 +42,11 @@ MAX_POLL_INTERVAL = 86400
 
 SESSION_MAX_AGE = 23 * 3600
 """Renew a session after this many seconds: its tokens expire at 24 hours."""
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a request of the source's own client may go unanswered before it gives up."""
+
+_CONNECT_TIMEOUT = 5.0
 
 _TOKEN_PROBLEMS = frozenset({"Expired", "Corrupted"})
 _NOT_RETRYABLE = frozenset(
@@ -58,6 +67,13 @@ class AppConfigSource:
     `client` is any `appconfigdata` client (one with an `endpoint_url`, a stubbed
     one); otherwise one is made from `session` (a `boto3.Session`) or boto3's
     default session. `poll_interval` is sent as the session's required minimum.
+
+    The client made here tries each request once and waits at most `timeout`
+    seconds for its answer (5 s at most to connect); `fetch(timeout=T)` holds a
+    whole fetch to about `T` seconds by giving its requests shorter timeouts. A
+    `client` passed in keeps its own timeouts and retries, which flagkit cannot
+    change: with one, `fetch(timeout=T)` only stops starting requests after `T`
+    seconds, and a request that hangs takes as long as that client lets it.
     """
 
     def __init__(
@@ -70,19 +86,24 @@ class AppConfigSource:
         client: Any = None,
         session: Any = None,
         clock: Callable[[], float] = time.monotonic,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if not MIN_POLL_INTERVAL <= poll_interval <= MAX_POLL_INTERVAL:
             raise ConfigurationError(
                 f"poll_interval must be from {MIN_POLL_INTERVAL} to {MAX_POLL_INTERVAL} seconds "
                 f"(AppConfig's limits), got {poll_interval}"
             )
+        if not timeout > 0:
+            raise ConfigurationError(f"timeout must be positive, got {timeout}")
         self.application, self.environment, self.profile = application, environment, profile
         self.poll_interval = poll_interval
+        self.timeout = timeout
         self.next_poll_interval: float = poll_interval
         """How long AppConfig last asked us to wait before polling again."""
         self._client = client
         self._owns_client = client is None  # A caller's client is the caller's to replace.
         self._session = session
+        self._boto3_session: Any = session
         self._clock = clock
         self._token: str | None = None
         self._session_started = 0.0
@@ -92,24 +113,28 @@ class AppConfigSource:
     def description(self) -> str:
         return f"appconfig://{self.application}/{self.environment}/{self.profile}"
 
-    def fetch(self) -> Snapshot | None:
-        """The deployed document, or None when AppConfig says this session already has it."""
+    def fetch(self, *, timeout: float | None = None) -> Snapshot | None:
+        """The deployed document, or None when AppConfig says this session already has it.
+
+        `timeout` (seconds) bounds this whole fetch: every request it makes, a new
+        session included; without it each request is bounded by `self.timeout`.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             if self._token is None or self._clock() - self._session_started > SESSION_MAX_AGE:
-                self._start_session()
+                self._start_session(deadline)
             try:
-                response = self._get_latest()
+                response, body = self._get_latest(deadline)
             except _TokenRejected:
-                self._start_session()
+                self._start_session(deadline)
                 try:
-                    response = self._get_latest()
+                    response, body = self._get_latest(deadline)
                 except _TokenRejected as exc:
                     raise SourceError(
                         f"{self.description}: AppConfig rejected the token of a new session "
                         f"({exc})",
                         retryable=True,
                     ) from None
-            body = response["Configuration"].read()  # Read even when empty: frees the socket.
             self._token = response["NextPollConfigurationToken"]
             self.next_poll_interval = response.get("NextPollIntervalInSeconds", self.poll_interval)
         if not body:
@@ -124,26 +149,43 @@ class AppConfigSource:
         self._token = None
         if self._owns_client:
             self._client = None
+            self._boto3_session = self._session
 
     # -- calls ------------------------------------------------------------------------------
 
-    def _start_session(self) -> None:
+    def _start_session(self, deadline: float | None) -> None:
         self._token = None
         try:
-            response = self._data_client().start_configuration_session(
-                ApplicationIdentifier=self.application,
-                EnvironmentIdentifier=self.environment,
-                ConfigurationProfileIdentifier=self.profile,
-                RequiredMinimumPollIntervalInSeconds=int(self.poll_interval),
-            )
+            with self._client_for(deadline, "StartConfigurationSession") as client:
+                response = client.start_configuration_session(
+                    ApplicationIdentifier=self.application,
+                    EnvironmentIdentifier=self.environment,
+                    ConfigurationProfileIdentifier=self.profile,
+                    RequiredMinimumPollIntervalInSeconds=int(self.poll_interval),
+                )
+        except SourceError:
+            raise
         except Exception as exc:
             raise self._source_error(exc, "StartConfigurationSession") from exc
         self._token = response["InitialConfigurationToken"]
         self._session_started = self._clock()
 
-    def _get_latest(self) -> Any:
+    def _get_latest(self, deadline: float | None) -> tuple[Any, bytes]:
+        """GetLatestConfiguration's response and its body (read here, even when empty: that
+        frees the connection, and a body that times out is a failed call like any other)."""
         try:
-            return self._data_client().get_latest_configuration(ConfigurationToken=self._token)
+            with self._client_for(deadline, "GetLatestConfiguration") as client:
+                response = client.get_latest_configuration(ConfigurationToken=self._token)
+                try:
+                    body: bytes = response["Configuration"].read()
+                except Exception:
+                    # AppConfig has used the token and may count the version as delivered:
+                    # only a new session is sure to deliver it again.
+                    self._token = None
+                    raise
+            return response, body
+        except SourceError:
+            raise
         except Exception as exc:
             problem = _token_problem(exc)
             if problem in _TOKEN_PROBLEMS:
@@ -157,21 +199,54 @@ class AppConfigSource:
                 ) from exc
             raise self._source_error(exc, "GetLatestConfiguration") from exc
 
+    @contextlib.contextmanager
+    def _client_for(self, deadline: float | None, operation: str) -> Iterator[Any]:
+        """The client for one request that must be answered by `deadline` (monotonic).
+
+        The source's own client serves when it gives up soon enough; otherwise a
+        client that waits only the time left is made for this one request. A
+        caller's client cannot be shortened: it is used while there is time left.
+        """
+        if deadline is None:
+            yield self._data_client()
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SourceError(
+                f"{self.description}: {operation} not sent: the time allowed for this fetch "
+                "ran out",
+                retryable=True,
+            )
+        if not self._owns_client or left >= self.timeout:
+            yield self._data_client()
+            return
+        client = self._new_client(connect_timeout=min(_CONNECT_TIMEOUT, left), read_timeout=left)
+        try:
+            yield client
+        finally:
+            client.close()
+
     def _data_client(self) -> Any:
         if self._client is None:
-            import boto3  # Imported on first use: `import flagkit` never loads boto3.
-            from botocore.config import Config
-
-            session = self._session or boto3.session.Session()
-            # One attempt per request: flagkit's refresher retries with its own backoff, and a
-            # botocore retry would make every throttled poll two requests.
-            config = Config(
-                retries={"mode": "standard", "total_max_attempts": 1},
-                connect_timeout=5,
-                read_timeout=10,
+            self._client = self._new_client(
+                connect_timeout=min(_CONNECT_TIMEOUT, self.timeout), read_timeout=self.timeout
             )
-            self._client = session.client("appconfigdata", config=config)
         return self._client
+
+    def _new_client(self, *, connect_timeout: float, read_timeout: float) -> Any:
+        """An `appconfigdata` client that sends each request once: flagkit's refresher
+        retries with its own backoff, and two attempts would double a throttled poll."""
+        import boto3  # Imported on first use: `import flagkit` never loads boto3.
+        from botocore.config import Config
+
+        if self._boto3_session is None:
+            self._boto3_session = boto3.session.Session()
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+        return self._boto3_session.client("appconfigdata", config=config)
 
     def _source_error(self, exc: Exception, operation: str) -> SourceError:
         """A SourceError naming the resource, the AWS error code and whether to retry."""

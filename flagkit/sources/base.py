@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Snapshot", "Source"]
+__all__ = ["BoundedSource", "Snapshot", "Source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,17 @@ class Source(Protocol):
     def description(self) -> str: ...
 
     def fetch(self) -> Snapshot | None: ...
+
+
+@runtime_checkable
+class BoundedSource(Source, Protocol):
+    """A source whose requests give up: after `timeout` seconds each, or sooner when asked.
+
+    `fetch(timeout=T)` holds the whole fetch (every request it makes) to about `T`
+    seconds and raises a retryable `SourceError` when they run out; `Flags` uses it
+    to keep start-up within `startup_timeout`. Implemented by the AppConfig sources.
+    """
+
+    timeout: float
+
+    def fetch(self, *, timeout: float | None = None) -> Snapshot | None: ...
