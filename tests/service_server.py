@@ -213,7 +213,7 @@ def serve_cli(*args: str, env: Mapping[str, str] | None = None) -> Iterator[CliS
                 listening.set()
         listening.set()  # The process ended: stop waiting.
 
-    reader = threading.Thread(target=read_log, name="flagkit-serve-log", daemon=True)
+    reader = threading.Thread(target=read_log, name="serve-cli-log", daemon=True)
     reader.start()
     try:
         if not listening.wait(START_TIMEOUT) or not port:

@@ -37,6 +37,7 @@ from tests.service_server import (
     memory_flags,
     serve_app,
     serve_cli,
+    wait_ready,
 )
 
 VERSION = "v1"
@@ -297,6 +298,40 @@ def test_readyz_is_503_while_loading_then_200(tmp_path: Path, load_failed: threa
             "/ofrep/v1/evaluate/flags/featureA", json={"context": {"targetingKey": "acme"}}
         )
         assert answer.json()["value"] is True
+
+
+def flagkit_threads() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if thread.name.startswith("flagkit-")]
+
+
+def test_the_loaded_flags_are_closed_at_shutdown(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(DOC))
+    before = flagkit_threads()
+    app = create_app(Settings(source=str(path), poll_interval=60))
+    with serve_app(app) as server:
+        assert app.state.loader.wait(10)
+        assert wait_ready(server).status_code == 200
+        assert len(flagkit_threads()) == len(before) + 1  # the file's refresh thread
+
+    assert flagkit_threads() == before
+    assert app.state.loader.flags.refresh() is False  # closed: it fetches nothing
+
+
+def test_stopping_while_loading_does_not_wait_for_the_next_retry(
+    tmp_path: Path, load_failed: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.state.FIRST_RETRY", 60.0)
+    before = flagkit_threads()
+    app = create_app(Settings(source=str(tmp_path / "missing.json")))
+    with serve_app(app) as server, server.client() as http:
+        assert load_failed.wait(10)
+        assert http.get("/readyz").status_code == 503
+        stopping = time.monotonic()
+
+    assert time.monotonic() - stopping < 10  # not the 60 s retry delay
+    assert flagkit_threads() == before
+    assert app.state.loader.flags is None
 
 
 Sample = tuple[str, dict[str, str], float]
