@@ -1,11 +1,14 @@
 """Last-known-good on disk: every good document written atomically, read back at start.
 
 The file is JSON: `{"flagkitBackup": 1, "source": ..., "version": ..., "savedAt": ...,
-"document": {...}}`, so it names where and when the document came from.
+"document": {...}}`, so it names where and when the document came from. `savedAt`
+(UTC, `2026-11-24T09:30:00Z`) is the document's age when a backup is served: the
+served document's `status.stale_for` counts from it.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import tempfile
@@ -16,9 +19,10 @@ from typing import Any
 from flagkit.errors import SourceError
 from flagkit.sources.base import Snapshot
 
-__all__ = ["BackupSource", "save_backup"]
+__all__ = ["BackupSource", "save_backup", "saved_at"]
 
 _FORMAT = 1
+_SAVED_AT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def save_backup(
@@ -30,7 +34,7 @@ def save_backup(
         "flagkitBackup": _FORMAT,
         "source": source,
         "version": version,
-        "savedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "savedAt": time.strftime(_SAVED_AT, time.gmtime()),
         "document": document,
     }
     directory = os.path.dirname(os.path.abspath(path))
@@ -46,8 +50,20 @@ def save_backup(
         raise
 
 
+def saved_at(record: Mapping[str, Any]) -> float | None:
+    """A backup record's `savedAt` in seconds since the epoch; None if missing or malformed."""
+    text = record.get("savedAt")
+    if not isinstance(text, str):
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(text, _SAVED_AT)))
+    except ValueError:
+        return None
+
+
 class BackupSource:
-    """Reads a backup written by `save_backup` as a source: the document and its version."""
+    """Reads a backup written by `save_backup` as a source: the document and its version,
+    as of when it was saved (`Snapshot.as_of`)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -65,4 +81,4 @@ class BackupSource:
         if not isinstance(record, dict) or record.get("flagkitBackup") != _FORMAT:
             raise SourceError(f"{self.path!r} is not a flagkit backup file")
         content = json.dumps(record.get("document"), ensure_ascii=False).encode("utf-8")
-        return Snapshot(content, record.get("version"))
+        return Snapshot(content, record.get("version"), as_of=saved_at(record))

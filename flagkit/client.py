@@ -48,7 +48,9 @@ class FlagsStatus:
 
     `source` is where documents come from; `origin` where the one being served came
     from (the source, or a backup or fallback at start). `stale_for` is 0.0 while the
-    source answers, else the seconds since it last confirmed the served document.
+    source answers, else the seconds since the served document was last known to be
+    current: since the source last confirmed it or, while a backup loaded at start
+    is served, since that backup was saved (its `savedAt`).
     """
 
     source: str
@@ -115,8 +117,11 @@ class Flags:
         self._failures = 0
         self._last_attempt = time.time()
         self._origin = source.description
-        self._install(self._load_initial(fallback, startup_timeout))
+        flagset, as_of = self._load_initial(fallback, startup_timeout)
+        self._install(flagset)
         self._loaded_at = self._fresh_at = self._last_attempt
+        if as_of is not None:  # A backup: as old as when it was saved.
+            self._fresh_at = min(as_of, self._fresh_at)
         self._refresher: RefreshThread | None = None
         if refresh_mode != "manual":
             _polled_flags.add(self)
@@ -391,9 +396,10 @@ class Flags:
         self,
         fallback: str | os.PathLike[str] | Mapping[str, Any] | None,
         startup_timeout: float,
-    ) -> FlagSet:
+    ) -> tuple[FlagSet, float | None]:
         """The source's document; else, once the source has had its chance, backup, fallback.
 
+        With it, when the document is older than now, the time it was last known current.
         A source that can bound its requests is given only the start-up time left, so
         a hanging one cannot hold start-up past `startup_timeout`.
         """
@@ -426,7 +432,7 @@ class Flags:
             else:
                 self._failures, self._last_error, self._last_error_is_document = 0, None, False
                 self._save_backup(flagset)
-                return flagset
+                return flagset, None
             break
         described = str(primary).startswith(self._source.description)
         reasons = [str(primary) if described else f"{self._source.description}: {primary}"]
@@ -446,7 +452,7 @@ class Flags:
                 flagset.version,
                 self._source.description,
             )
-            return flagset
+            return flagset, standby_snapshot.as_of
         if isinstance(primary, DocumentError) and len(reasons) == 1:
             raise primary
         raise SourceError("no flag document to start from:\n  " + "\n  ".join(reasons))

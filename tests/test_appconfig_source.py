@@ -755,6 +755,37 @@ def test_startup_timeout_bounds_an_appconfig_that_never_answers(
         assert endpoint.count(hangs) == 1  # only the earlier run's request was answered
 
 
+def test_stale_for_counts_from_when_the_served_backup_was_saved(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A backup saved an hour ago serves a document at least an hour old: `stale_for` says so
+    from the start, not only from when this process started."""
+    backup = tmp_path / "flags-backup.json"
+    with harness_for(None, monkeypatch) as harness:
+        write_backup(harness, backup, V1)
+        record = json.loads(backup.read_text(encoding="utf-8"))
+        saved = time.time() - 3600
+        record["savedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(saved))
+        backup.write_text(json.dumps(record), encoding="utf-8")
+        port, url = down_url()
+
+        flags = harness.appconfig(url=url, backup_path=backup)
+        status = flags.status
+        assert status.origin == f"backup:{backup}"
+        assert status.consecutive_failures == 1
+        assert 3600 - 1 <= status.stale_for <= time.time() - saved + 1
+        assert status.loaded_at >= saved + 3600 - 1  # loaded now, from a document saved then
+        assert flags.status.stale_for >= status.stale_for  # and it keeps growing
+
+        # AppConfig answers with the same version: the document is current again.
+        with fast_endpoint(port=port) as live:
+            live.deploy(APP, ENV, PROFILE, V1)
+            assert flags.refresh() is False
+        status = flags.status
+        assert (status.origin, status.version) == (SOURCE, "1")
+        assert (status.consecutive_failures, status.stale_for) == (0, 0.0)
+
+
 @pytest.mark.parametrize("kind", ["dict", "file"])
 def test_start_from_the_fallback_without_a_backup(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
