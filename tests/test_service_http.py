@@ -201,6 +201,11 @@ TOO_LONG = "33 characters is longer than the limit of 32"
             {"tenant": "acme", "attr": json.dumps(["x" * 33]).join(["tags=", ""])},
             f"context.tags[0]: {TOO_LONG}",
         ),
+        pytest.param(  # too deeply nested to parse as JSON: a string, and too long a one
+            "/v1/flags/featureA",
+            {"tenant": "acme", "attr": "deep=" + "[" * 1500 + "]" * 1500},
+            "context.deep: 3000 characters is longer than the limit of 32",
+        ),
         pytest.param(
             "/v1/flags/featureA",
             [("tenant", "acme"), ("attr", "a=1"), ("attr", "b=2"), ("attr", "c=3")],

@@ -53,7 +53,7 @@ def _tenant(request: Request, tenant: str | None, tier: str | None, attr: list[s
             )
         try:
             context[name] = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # `[[[[...` too deep to parse is text too, not a 500
             context[name] = text
     if tenant is not None:
         context["targetingKey"] = tenant
