@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,7 +32,11 @@ __all__ = ["ChangeCallback", "Flags", "FlagsStatus", "RefreshMode"]
 LOGGER_NAME = "flagkit"
 
 ChangeCallback = Callable[[str | None, str | None, frozenset[str]], None]
-"""Called as `callback(old_version, new_version, changed_flag_keys)` after a new document is in."""
+"""Called as `callback(old_version, new_version, changed_flag_keys)` after a new document is in.
+
+Callbacks run one at a time, in the order of the swaps (each call's `old_version` is
+the previous call's `new_version`), never under a lock that readers or `refresh()` wait for.
+"""
 
 _LAST_ATTEMPT = 0.25
 """At start-up, the least time (seconds) worth a last attempt before `startup_timeout` ends."""
@@ -107,7 +112,10 @@ class Flags:
         self._source = source
         self._poll_interval = poll_interval
         self._backup_path = None if backup_path is None else os.fspath(backup_path)
-        self._refresh_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()  # one fetch at a time
+        self._notify_lock = threading.Lock()  # held by whoever runs the callbacks
+        self._notifier: int | None = None  # the thread that holds _notify_lock
+        self._pending: deque[tuple[FlagSet, FlagSet]] = deque()  # swaps not yet announced
         self._closed = threading.Event()
         self._callbacks: list[ChangeCallback] = []
         self._last_error: str | None = None
@@ -337,6 +345,9 @@ class Flags:
 
         A document that fails its checks raises `DocumentError` (and a source that
         cannot be reached `SourceError`); the document served before stays served.
+        The `on_change` callbacks have run when this returns, unless another thread is
+        running them (for an earlier swap): that thread then runs them for this swap too,
+        in order.
         """
         with self._refresh_lock:
             self._last_attempt = time.time()
@@ -362,12 +373,18 @@ class Flags:
             self._origin = self._source.description
             self._loaded_at = self._fresh_at = self._last_attempt
             self._failures, self._last_error, self._logged_error = 0, None, None
+            self._pending.append((old, new))
             self._save_backup(new)
-        self._notify(old, new)
+        self._announce()
         return True
 
     def on_change(self, callback: ChangeCallback) -> None:
-        """Call `callback(old_version, new_version, changed_keys)` after each swap."""
+        """Call `callback(old_version, new_version, changed_keys)` after each swap.
+
+        Callbacks run one at a time, in the order of the swaps, on the thread that
+        made the swap (or one that made an earlier swap and is still announcing it).
+        One that raises is logged; the others still run, and refreshing goes on.
+        """
         self._callbacks.append(callback)
 
     def close(self) -> None:
@@ -494,6 +511,8 @@ class Flags:
         """In a forked child: fresh locks (the parent's may have been held), a fresh source
         connection and session (a boto3 client and its tokens must not be shared)."""
         self._refresh_lock = threading.Lock()
+        self._notify_lock = threading.Lock()
+        self._notifier = None
         reset = getattr(self._source, "reset_after_fork", None)
         if reset is not None:
             reset()
@@ -577,13 +596,31 @@ class Flags:
         self._flagset = flagset
         self._deciders = flagset.deciders
 
-    def _notify(self, old: FlagSet, new: FlagSet) -> None:
-        changed = changed_flags(old.document, new.document)
-        for callback in list(self._callbacks):
+    def _announce(self) -> None:
+        """Run the callbacks for every swap not yet announced, oldest first, one at a time.
+
+        Whoever finds `_notify_lock` free announces; a thread that swapped while
+        another one announces leaves its swap queued for that one, so it never waits
+        on a slow callback, and no callback sees the versions out of order.
+        """
+        while self._pending:
+            if not self._notify_lock.acquire(blocking=False):
+                return  # The announcing thread will find this swap after its current one.
+            self._notifier = threading.get_ident()
             try:
-                callback(old.version, new.version, changed)
-            except Exception:
-                _logger().exception("flagkit on_change callback %r failed", callback)
+                while self._pending:
+                    old, new = self._pending.popleft()
+                    changed = changed_flags(old.document, new.document)
+                    for callback in list(self._callbacks):
+                        try:
+                            callback(old.version, new.version, changed)
+                        except Exception:
+                            _logger().exception("flagkit on_change callback %r failed", callback)
+            finally:
+                self._notifier = None
+                self._notify_lock.release()
+            # A swap queued after the inner loop ended, while the lock was still held, finds
+            # the lock free or is seen by the loop test above: it is never left unannounced.
 
 
 def _logger() -> logging.Logger:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -544,3 +545,47 @@ def test_a_request_timeout_must_be_positive(source: str, timeout: float) -> None
     with pytest.raises(flagkit.ConfigurationError) as caught:
         constructor("app", "env", "profile", **options)
     assert str(caught.value) == f"request_timeout must be positive, got {timeout}"
+
+
+# -- on_change under concurrency, and close() -------------------------------------------------
+
+
+def test_racing_refreshes_announce_one_unbroken_chain_of_versions() -> None:
+    """Eight threads update and refresh at once: the callbacks see each swap once, in the
+    order the swaps happened, each starting from the version the one before ended at."""
+    source = MemorySource({"f": {"enabled": True}}, version="0")
+    flags = Flags(source)
+    calls: list[tuple[str | None, str | None]] = []
+    running = threading.Lock()
+    overlapped: list[str] = []
+
+    def record(old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        if not running.acquire(blocking=False):
+            overlapped.append(f"{old}->{new}")  # callbacks run one at a time
+            return
+        try:
+            calls.append((old, new))
+        finally:
+            running.release()
+
+    flags.on_change(record)
+    start = threading.Barrier(8)
+    swapped = [0] * 8
+
+    def refresher(index: int) -> None:
+        start.wait(timeout=10)
+        for round_ in range(50):
+            source.update({"f": {"enabled": round_ % 2 == 0}}, version=f"{index}.{round_}")
+            swapped[index] += flags.refresh()
+
+    threads = [threading.Thread(target=refresher, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert overlapped == []
+    assert len(calls) == sum(swapped) > 0
+    assert calls[0][0] == "0"
+    assert all(earlier[1] == later[0] for earlier, later in itertools.pairwise(calls))
+    assert calls[-1][1] == flags.version

@@ -4,6 +4,7 @@ and readers racing document swaps. Real boto3 over real HTTP to the loopback end
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select
 import signal
@@ -118,6 +119,61 @@ class flags_closed_by_hand:
 
     def __exit__(self, *exc_info: object) -> None:
         self.flags.close()
+
+
+# -- on_change order ----------------------------------------------------------------------------
+
+
+def test_callbacks_see_the_swaps_in_order_when_refresh_races_the_thread(
+    endpoint: AppConfigEndpoint, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The thread swaps V2 in and is slow in a callback; refresh() swaps V3 in meanwhile. Every
+    callback sees 1->2 before 2->3, refresh() does not wait for the slow callback, and one
+    that raises is logged and stops nothing."""
+    caplog.set_level(logging.ERROR, logger="flagkit")
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="thread")
+    entered, go_on = threading.Event(), threading.Event()
+    seen_by_slow: list[tuple[str | None, str | None]] = []
+
+    def slow(old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        seen_by_slow.append((old, new))
+        if old == "1":
+            entered.set()
+            assert go_on.wait(10)
+
+    def broken(old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        raise RuntimeError("listener exploded")
+
+    waiter = ChangeWaiter()
+    for callback in (slow, broken, waiter):
+        flags.on_change(callback)
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    assert entered.wait(5)  # the thread swapped V2 in and is inside the first callback
+
+    endpoint.deploy(APP, ENV, PROFILE, V3)
+    began = time.monotonic()
+    assert flags.refresh() is True
+    assert time.monotonic() - began < 5  # it did not wait for the slow callback
+    assert flags.version == "3"
+    assert answers(flags) == answers_of(V3)  # readers see V3 while callbacks catch up
+    assert waiter.calls == []  # 2->3 is not announced before 1->2
+
+    go_on.set()
+    assert waiter.wait_for_version("3", timeout=5)
+    assert waiter.calls == [
+        ("1", "2", frozenset({"checkout", "search"})),
+        ("2", "3", frozenset({"checkout"})),
+    ]
+    assert seen_by_slow == [("1", "2"), ("2", "3")]
+    failures = [record for record in caplog.records if record.name == "flagkit"]
+    assert [
+        record.getMessage().startswith("flagkit on_change callback") for record in failures
+    ] == [
+        True,
+        True,
+    ]
+    assert flags.status.last_error is None
 
 
 # -- fork ---------------------------------------------------------------------------------------
