@@ -41,6 +41,7 @@ __all__ = [
     "START_TIMEOUT",
     "CliServer",
     "LiveServer",
+    "cli_environment",
     "live",
     "memory_flags",
     "serve_app",
