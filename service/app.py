@@ -8,9 +8,10 @@ loads. Tests and benchmarks pass `flags=` to serve a `Flags` they own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -75,7 +76,25 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     app.include_router(ops.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.openapi = partial(_openapi_without_422, app, app.openapi)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_without_422(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """FastAPI's OpenAPI document without the 422 it lists for every route with parameters.
+
+    Validation errors are answered 400 in OFREP's error shape (`service.errors`), and
+    the routes that can have them document that 400 themselves.
+    """
+    if app.openapi_schema is None:
+        schema = generate()
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        components = schema.get("components", {}).get("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return app.openapi_schema or generate()
 
 
 def __getattr__(name: str) -> FastAPI:
