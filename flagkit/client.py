@@ -113,6 +113,7 @@ class Flags:
         self._poll_interval = poll_interval
         self._backup_path = None if backup_path is None else os.fspath(backup_path)
         self._refresh_lock = threading.Lock()  # one fetch at a time
+        self._swap_lock = threading.Lock()  # held only to install a document; close() takes it
         self._notify_lock = threading.Lock()  # held by whoever runs the callbacks
         self._notifier: int | None = None  # the thread that holds _notify_lock
         self._pending: deque[tuple[FlagSet, FlagSet]] = deque()  # swaps not yet announced
@@ -345,11 +346,13 @@ class Flags:
 
         A document that fails its checks raises `DocumentError` (and a source that
         cannot be reached `SourceError`); the document served before stays served.
-        The `on_change` callbacks have run when this returns, unless another thread is
-        running them (for an earlier swap): that thread then runs them for this swap too,
-        in order.
+        After `close()` this fetches nothing and returns False. The `on_change`
+        callbacks have run when this returns, unless another thread is running them
+        (for an earlier swap): that thread then runs them for this swap too, in order.
         """
         with self._refresh_lock:
+            if self._closed.is_set():
+                return False
             self._last_attempt = time.time()
             version: str | None = None
             try:
@@ -368,12 +371,15 @@ class Flags:
             except FlagkitError as exc:
                 self._record_failure(exc, version)
                 raise
-            old = self._flagset
-            self._install(new)
-            self._origin = self._source.description
-            self._loaded_at = self._fresh_at = self._last_attempt
-            self._failures, self._last_error, self._logged_error = 0, None, None
-            self._pending.append((old, new))
+            with self._swap_lock:
+                if self._closed.is_set():
+                    return False  # close() returned while this fetch was in flight: drop it.
+                old = self._flagset
+                self._install(new)
+                self._origin = self._source.description
+                self._loaded_at = self._fresh_at = self._last_attempt
+                self._failures, self._last_error, self._logged_error = 0, None, None
+                self._pending.append((old, new))
             self._save_backup(new)
         self._announce()
         return True
@@ -388,10 +394,23 @@ class Flags:
         self._callbacks.append(callback)
 
     def close(self) -> None:
-        """Stop refreshing (the background thread, if any); reading keeps working."""
-        self._closed.set()
+        """Stop refreshing; reading keeps working, from the document served now.
+
+        Once this returns, no document is swapped in and no `on_change` callback
+        runs: a fetch still in flight is dropped when it ends (close() does not wait
+        for it), a callback that is running is waited for (unless close() is called
+        from it), and swaps not yet announced are not announced. `refresh()` does
+        nothing afterwards.
+        """
+        with self._swap_lock:
+            self._closed.set()
         if self._refresher is not None:
             self._refresher.stop()
+        if self._notifier == threading.get_ident():
+            self._pending.clear()  # Called from a callback: the loop announcing stops after it.
+            return
+        with self._notify_lock:  # Waits for a callback that is running now.
+            self._pending.clear()
 
     def __enter__(self) -> Flags:
         return self
@@ -511,6 +530,7 @@ class Flags:
         """In a forked child: fresh locks (the parent's may have been held), a fresh source
         connection and session (a boto3 client and its tokens must not be shared)."""
         self._refresh_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
         self._notify_lock = threading.Lock()
         self._notifier = None
         reset = getattr(self._source, "reset_after_fork", None)
@@ -603,7 +623,7 @@ class Flags:
         another one announces leaves its swap queued for that one, so it never waits
         on a slow callback, and no callback sees the versions out of order.
         """
-        while self._pending:
+        while self._pending and not self._closed.is_set():
             if not self._notify_lock.acquire(blocking=False):
                 return  # The announcing thread will find this swap after its current one.
             self._notifier = threading.get_ident()
@@ -612,6 +632,8 @@ class Flags:
                     old, new = self._pending.popleft()
                     changed = changed_flags(old.document, new.document)
                     for callback in list(self._callbacks):
+                        if self._closed.is_set():
+                            return
                         try:
                             callback(old.version, new.version, changed)
                         except Exception:
@@ -659,12 +681,17 @@ class _ReadRefreshingFlags(Flags):
         super()._reset_after_fork()
         self._reader_lock = threading.Lock()
 
+    def close(self) -> None:
+        super().close()
+        self._due = float("inf")  # Reads never fetch again.
+
     def _catch_up(self) -> None:
         if not self._reader_lock.acquire(blocking=False):
             return  # Another reader is fetching; answer from the current document.
         try:
             if time.monotonic() >= self._due:
-                self._due = time.monotonic() + self._poll_once()
+                wait = self._poll_once()
+                self._due = float("inf") if self._closed.is_set() else time.monotonic() + wait
         finally:
             self._reader_lock.release()
 

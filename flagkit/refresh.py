@@ -1,7 +1,8 @@
 """Keeping a `Flags` current: a background thread, fork awareness, and backoff.
 
 The thread starts when its `Flags` is made (never at import), sleeps on an
-`Event` so `close()` stops it at once, and is started afresh in a child process
+`Event` so `close()` stops it at once (a poll in flight is not waited for: it
+ends on its own and the `Flags` drops what it fetched), and is started afresh in a child process
 after `fork()` (gunicorn, uvicorn workers, Celery), where threads do not survive.
 On failure it backs off exponentially with full jitter, capped, and the `Flags`
 keeps serving its last good document.
@@ -47,6 +48,8 @@ class RefreshThread:
         self._name = name
         self._first_delay = first_delay
         self._stop = threading.Event()
+        self._state = threading.Lock()  # guards _polling against stop()
+        self._polling = False
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         _restart_after_fork.add(self)
@@ -55,15 +58,24 @@ class RefreshThread:
         """Start the thread (again, in a forked child, where the parent's thread does not exist)."""
         self._pid = os.getpid()
         self._stop = threading.Event()
+        self._state = threading.Lock()
+        self._polling = False
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread and wait for it; safe to call more than once."""
-        self._stop.set()
+        """Stop the thread; safe to call more than once.
+
+        A thread between polls ends at once and is waited for (up to `timeout`
+        seconds); one in the middle of a poll is not: it ends when the poll returns,
+        and starts no other.
+        """
+        with self._state:
+            self._stop.set()
+            polling = self._polling
         _restart_after_fork.discard(self)
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
+        if not polling and thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
     @property
@@ -72,12 +84,19 @@ class RefreshThread:
 
     def _run(self) -> None:
         delay = self._first_delay
-        stop = self._stop
+        stop, state = self._stop, self._state
         while not stop.wait(delay):
             poll = self._poll()
             if poll is None:  # The Flags is gone.
                 return
-            delay = poll()
+            with state:
+                if stop.is_set():
+                    return
+                self._polling = True
+            try:
+                delay = poll()
+            finally:
+                self._polling = False
             del poll
 
     def _after_fork_in_child(self) -> None:

@@ -104,7 +104,7 @@ AGENT: Final = "Agent"
 UNKNOWN: Final = "Unknown"
 
 Operation = Literal["StartConfigurationSession", "GetLatestConfiguration", "Agent"]
-FaultKind = Literal["throttle", "internal", "drop", "delay"]
+FaultKind = Literal["throttle", "internal", "drop", "delay", "hold"]
 
 DEFAULT_TOKEN_TTL: Final = 24 * 60 * 60.0
 # OptionalPollSeconds in the service model.
@@ -296,8 +296,11 @@ class AppConfigEndpoint:
     request until ``clear_faults``), optionally for one ``operation`` only (``START_SESSION``,
     ``GET_CONFIGURATION``, ``AGENT``).  Kinds: ``"throttle"`` (429 ThrottlingException; the agent
     answers 502, as an agent whose upstream call failed would - GUESS), ``"internal"`` (500
-    InternalServerException), ``"drop"`` (the connection is closed without any response) and
-    ``"delay"`` (wait ``seconds``, then answer normally).
+    InternalServerException), ``"drop"`` (the connection is closed without any response),
+    ``"delay"`` (wait ``seconds``, then answer normally) and ``"hold"`` (wait until ``release()``,
+    then answer normally: ``wait_for_held`` tells a test that a request is in flight, with no
+    guessing at durations).  A delayed or held request is answered with what is deployed when
+    the wait ends; the endpoint closing ends every wait without an answer.
 
     Observation: ``requests`` (a copy of the log of ``RequestRecord``), ``counts`` and
     ``count(operation)``, and ``wait_for_requests``, which blocks on a condition variable until
@@ -338,6 +341,8 @@ class AppConfigEndpoint:
         self._persistent: list[_Fault] = []
         self._log: list[RequestRecord] = []
         self._counts: dict[str, int] = {}
+        self._held = 0  # requests waiting in a "hold" fault now
+        self._releases = 0  # how many times release() was called
         self._closing = threading.Event()
         self._closed = False
         self._server = _Server(("127.0.0.1", port), _Handler, self)
@@ -381,6 +386,8 @@ class AppConfigEndpoint:
             return
         self._closed = True
         self._closing.set()  # wakes handlers waiting in a "delay" fault
+        with self._cond:
+            self._cond.notify_all()  # and those waiting in a "hold" fault
         self._server.shutdown()  # returns once serve_forever has stopped
         self._thread.join()
         self._server.close_connections()
@@ -516,6 +523,29 @@ class AppConfigEndpoint:
         with self._cond:
             self._one_shot.clear()
             self._persistent.clear()
+
+    def wait_for_held(self, count: int = 1, timeout: float = 5.0) -> bool:
+        """Block until ``count`` requests are waiting in a ``"hold"`` fault; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._held >= count, timeout)
+
+    def release(self) -> None:
+        """Let every request waiting in a ``"hold"`` fault now go on and be answered."""
+        with self._cond:
+            self._releases += 1
+            self._cond.notify_all()
+
+    def _hold(self) -> bool:
+        """Wait in a ``"hold"`` fault until ``release()``; False when the endpoint closes first."""
+        with self._cond:
+            released = self._releases
+            self._held += 1
+            self._cond.notify_all()
+            try:
+                self._cond.wait_for(lambda: self._releases != released or self._closing.is_set())
+            finally:
+                self._held -= 1
+            return not self._closing.is_set()
 
     @staticmethod
     def _check_fault(kind: str, operation: str | None) -> None:
@@ -828,8 +858,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 endpoint._record(operation, None, token)
                 return
-            if fault.kind == "delay":
-                if endpoint._closing.wait(fault.seconds):
+            if fault.kind in ("delay", "hold"):
+                if fault.kind == "hold":
+                    closing = not endpoint._hold()
+                else:
+                    closing = endpoint._closing.wait(fault.seconds)
+                if closing:
                     # Shutting down: give up on this request; the client got no response.
                     self.close_connection = True
                     endpoint._record(operation, None, token)

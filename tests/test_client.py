@@ -589,3 +589,19 @@ def test_racing_refreshes_announce_one_unbroken_chain_of_versions() -> None:
     assert calls[0][0] == "0"
     assert all(earlier[1] == later[0] for earlier, later in itertools.pairwise(calls))
     assert calls[-1][1] == flags.version
+
+
+def test_close_from_a_callback_stops_the_callbacks_and_refreshing() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    after = Recorder()
+    flags.on_change(lambda old, new, keys: flags.close())
+    flags.on_change(after)
+    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    assert flags.refresh() is True  # no deadlock: close() does not wait for its own caller
+    assert flags.version == "v2"
+    assert after.calls == []  # closed before it came to this one
+    source.update(DOC, version="v3")
+    assert flags.refresh() is False
+    assert flags.version == "v2"
+    assert flags.enabled("zeta", "acme") is False  # reading keeps working

@@ -99,6 +99,10 @@ def test_the_thread_runs_from_construction_until_closed(
         if how == "close":
             assert endpoint.wait_for_requests(GET_CONFIGURATION, 2, timeout=3)  # it polls
 
+    # close() does not wait for a poll in flight (one may be, after the request awaited
+    # above); the thread ends as soon as that poll returns.
+    for thread in started:
+        thread.join(timeout=5)
     assert not any(thread.is_alive() for thread in started)
     assert set(refresh_threads()) - before == set()
     polled = len(endpoint.requests)
@@ -119,6 +123,118 @@ class flags_closed_by_hand:
 
     def __exit__(self, *exc_info: object) -> None:
         self.flags.close()
+
+
+# -- close() while a fetch or a callback is under way -------------------------------------------
+
+
+def blocked_in(thread: threading.Thread, function: str) -> bool:
+    """Whether `thread`'s innermost Python frame is flagkit's `function` (waiting on a lock)."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    return (
+        frame is not None
+        and frame.f_code.co_name == function
+        and "flagkit" in frame.f_code.co_filename
+    )
+
+
+@pytest.mark.parametrize("fetcher", ["thread", "refresh", "on_read"])
+def test_close_drops_a_fetch_in_flight(
+    endpoint: AppConfigEndpoint, harness: Harness, tmp_path: Path, fetcher: str
+) -> None:
+    """A fetch that is in flight when close() is called delivers V2 after close() returned:
+    the document is not swapped in, no callback runs, the backup is not rewritten, and
+    close() did not wait for it."""
+    backup = tmp_path / "flags-backup.json"
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    mode = {"thread": "thread", "refresh": "manual", "on_read": "on_read"}[fetcher]
+    before = set(refresh_threads())
+    flags = harness.appconfig(refresh_mode=mode, backup_path=backup)
+    due = time.monotonic() + 1.0  # the endpoint asked for 1 s (the thread and on_read wait it)
+    waiter = ChangeWaiter()
+    flags.on_change(waiter)
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    endpoint.fail_next("hold", operation=GET_CONFIGURATION)
+
+    results: list[bool] = []
+    if fetcher == "thread":
+        [fetching] = set(refresh_threads()) - before
+    else:
+        if fetcher == "on_read":
+            assert wait_until(lambda: time.monotonic() >= due, timeout=3)
+
+        def fetch() -> None:
+            if fetcher == "refresh":
+                results.append(flags.refresh())
+            else:
+                results.append(flags.enabled("search", "acme"))  # due: this read fetches
+
+        fetching = threading.Thread(target=fetch, name="fetcher")
+        fetching.start()
+    assert endpoint.wait_for_held(1, timeout=5)  # the fetch is in flight
+
+    began = time.monotonic()
+    flags.close()
+    closing = time.monotonic() - began
+    endpoint.release()  # the endpoint answers with V2 now
+    fetching.join(timeout=5)
+    assert not fetching.is_alive()
+
+    assert closing < 1.0, f"close() took {closing:.2f} s"
+    assert endpoint.count(GET_CONFIGURATION) == 2  # V2 reached flagkit ...
+    assert flags.version == "1"  # ... and was dropped
+    assert answers(flags) == answers_of(V1)
+    assert waiter.calls == []
+    assert json.loads(backup.read_text(encoding="utf-8"))["version"] == "1"
+    assert results == ([] if fetcher == "thread" else [False])
+    # Closed stays closed: neither refresh() nor reads fetch any more.
+    assert flags.refresh() is False
+    read_everything(flags)
+    assert endpoint.count(GET_CONFIGURATION) == 2
+    assert flags.version == "1"
+
+
+def test_close_waits_for_a_running_callback_and_starts_no_other(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="thread")
+    entered, go_on = threading.Event(), threading.Event()
+    log: list[str] = []
+
+    def slow(old: str | None, new: str | None, keys: frozenset[str]) -> None:
+        log.append(f"slow {old}->{new}")
+        if old == "1":
+            entered.set()
+            assert go_on.wait(10)
+            log.append("slow returns")
+
+    waiter = ChangeWaiter()
+    flags.on_change(slow)
+    flags.on_change(waiter)
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    assert entered.wait(5)  # the thread swapped V2 in and is running the first callback
+    endpoint.deploy(APP, ENV, PROFILE, V3)
+    assert flags.refresh() is True  # V3 is in; its announcement waits for the one under way
+
+    def close() -> None:
+        flags.close()
+        log.append("close returned")
+
+    closer = threading.Thread(target=close, name="closer")
+    closer.start()
+    assert wait_until(lambda: blocked_in(closer, "close"), timeout=5)
+    assert log == ["slow 1->2"]
+    go_on.set()
+    closer.join(timeout=5)
+    assert not closer.is_alive()
+
+    # close() returned after the running callback and started none: not `waiter` for 1->2,
+    # nor anything for 2->3.
+    assert log == ["slow 1->2", "slow returns", "close returned"]
+    assert waiter.calls == []
+    assert flags.version == "3"
+    assert answers(flags) == answers_of(V3)
 
 
 # -- on_change order ----------------------------------------------------------------------------
@@ -252,12 +368,15 @@ def test_a_forked_child_refreshes_on_its_own(endpoint: AppConfigEndpoint, harnes
     }
     assert flags.version == "2"  # the parent's copy did not move
     polled = len(endpoint.requests)
-    assert flags.refresh() is True
+    assert flags.refresh() is False  # closed: fetches nothing
+    assert len(endpoint.requests) == polled
     # The child opened its own session after the fork, so the parent's token is still its own.
+    snapshot = flags._source.fetch()
     assert [(r.operation, r.status) for r in endpoint.requests[polled:]] == [
         (GET_CONFIGURATION, 200),
     ]
-    assert (flags.version, flags.status.last_error) == ("3", None)
+    assert snapshot is not None
+    assert snapshot.version == "3"
 
 
 # -- refresh_mode="on_read" ---------------------------------------------------------------------
