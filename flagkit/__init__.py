@@ -9,7 +9,7 @@ if flags.enabled("featureA", flagkit.Tenant("acme", tier="enterprise")):
 ```
 """
 
-from flagkit.client import ChangeCallback, Flags, FlagsStatus
+from flagkit.client import ChangeCallback, Flags, FlagsStatus, StatusCallback
 from flagkit.document import CheckedDocument, check_document, load_document
 from flagkit.errors import (
     ConfigurationError,
@@ -39,6 +39,7 @@ __all__ = [
     "Reason",
     "SchemaValidationError",
     "SourceError",
+    "StatusCallback",
     "Tenant",
     "check_document",
     "load_document",

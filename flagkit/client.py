@@ -9,6 +9,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from flagkit.refresh import RefreshThread
 
-__all__ = ["ChangeCallback", "Flags", "FlagsStatus", "RefreshMode"]
+__all__ = ["ChangeCallback", "Flags", "FlagsStatus", "RefreshMode", "StatusCallback"]
 
 LOGGER_NAME = "flagkit"
 
@@ -37,6 +38,9 @@ ChangeCallback = Callable[[str | None, str | None, frozenset[str]], None]
 Callbacks run one at a time, in the order of the swaps (each call's `old_version` is
 the previous call's `new_version`), never under a lock that readers or `refresh()` wait for.
 """
+
+StatusCallback = Callable[["FlagsStatus"], None]
+"""Called as `callback(status)` after every refresh attempt: a swap, "unchanged" or a failure."""
 
 _LAST_ATTEMPT = 0.25
 """At start-up, the least time (seconds) worth a last attempt before `startup_timeout` ends."""
@@ -56,6 +60,11 @@ class FlagsStatus:
     source answers, else the seconds since the served document was last known to be
     current: since the source last confirmed it or, while a backup loaded at start
     is served, since that backup was saved (its `savedAt`).
+
+    `confirmed_at` is when the source last delivered or confirmed the served
+    document (Unix time). `refreshes` counts the fetches from the source (start-up's
+    included) that brought a valid document or confirmed the served one;
+    `failed_refreshes` those that did not (an unreachable source, a rejected document).
     """
 
     source: str
@@ -66,6 +75,9 @@ class FlagsStatus:
     last_error: str | None
     consecutive_failures: int
     stale_for: float
+    confirmed_at: float = 0.0
+    refreshes: int = 0
+    failed_refreshes: int = 0
 
 
 class Flags:
@@ -119,6 +131,8 @@ class Flags:
         self._pending: deque[tuple[FlagSet, FlagSet]] = deque()  # swaps not yet announced
         self._closed = threading.Event()
         self._callbacks: list[ChangeCallback] = []
+        self._status_callbacks: list[StatusCallback] = []
+        self._refreshes = self._failed_refreshes = 0
         self._last_error: str | None = None
         self._last_error_is_document = False
         self._failed_version: str | None = None
@@ -337,7 +351,18 @@ class Flags:
             last_error=self._last_error,
             consecutive_failures=self._failures,
             stale_for=(now - self._fresh_at) if self._failures else 0.0,
+            confirmed_at=self._fresh_at,
+            refreshes=self._refreshes,
+            failed_refreshes=self._failed_refreshes,
         )
+
+    def evaluate_all(self, tenant: object, default: Any = None) -> list[Evaluation]:
+        """`evaluate()` of every flag for `tenant`, in document order, all from one document.
+
+        A swap while this runs does not mix two documents into one answer.
+        """
+        flagset = self._flagset
+        return [evaluate(flagset, key, tenant, default) for key in flagset.keys]
 
     # -- changing ---------------------------------------------------------------------------
 
@@ -349,7 +374,15 @@ class Flags:
         After `close()` this fetches nothing and returns False. The `on_change`
         callbacks have run when this returns, unless another thread is running them
         (for an earlier swap): that thread then runs them for this swap too, in order.
+        The `on_status` callbacks run after every attempt, whatever its outcome.
         """
+        try:
+            return self._fetch_and_swap()
+        finally:
+            if self._status_callbacks and not self._closed.is_set():
+                self._report_status()
+
+    def _fetch_and_swap(self) -> bool:
         with self._refresh_lock:
             if self._closed.is_set():
                 return False
@@ -360,11 +393,13 @@ class Flags:
                 if snapshot is not None:
                     version = snapshot.version
                 if snapshot is None:  # "Unchanged since your last fetch"
+                    self._refreshes += 1
                     self._record_contact()
                     return False
                 if version is not None and version == self._flagset.version:
                     self._origin = self._source.description  # The source confirms it.
                     self._last_error_is_document = False
+                    self._refreshes += 1
                     self._record_contact()
                     return False
                 new = self._compile(snapshot.content, snapshot.version)
@@ -376,6 +411,7 @@ class Flags:
                     return False  # close() returned while this fetch was in flight: drop it.
                 old = self._flagset
                 self._install(new)
+                self._refreshes += 1
                 self._origin = self._source.description
                 self._loaded_at = self._fresh_at = self._last_attempt
                 self._failures, self._last_error, self._logged_error = 0, None, None
@@ -384,14 +420,28 @@ class Flags:
         self._announce()
         return True
 
-    def on_change(self, callback: ChangeCallback) -> None:
+    def on_change(self, callback: ChangeCallback) -> Callable[[], None]:
         """Call `callback(old_version, new_version, changed_keys)` after each swap.
 
         Callbacks run one at a time, in the order of the swaps, on the thread that
         made the swap (or one that made an earlier swap and is still announcing it).
         One that raises is logged; the others still run, and refreshing goes on.
+        Returns a function that unsubscribes `callback`.
         """
         self._callbacks.append(callback)
+        return partial(_discard, self._callbacks, callback)
+
+    def on_status(self, callback: StatusCallback) -> Callable[[], None]:
+        """Call `callback(flags.status)` after every refresh attempt, whatever its outcome.
+
+        This is how to notice a source going down, or coming back with nothing new,
+        as soon as it happens (`on_change` hears only of new documents). It runs on
+        the refreshing thread, after any `on_change` callbacks of that refresh and
+        outside every lock; attempts on two threads at once may report concurrently.
+        One that raises is logged. Returns a function that unsubscribes `callback`.
+        """
+        self._status_callbacks.append(callback)
+        return partial(_discard, self._status_callbacks, callback)
 
     def close(self) -> None:
         """Stop refreshing; reading keeps working, from the document served now.
@@ -467,6 +517,7 @@ class Flags:
                 primary = exc
             else:
                 self._failures, self._last_error, self._last_error_is_document = 0, None, False
+                self._refreshes += 1
                 self._save_backup(flagset)
                 return flagset, None
             break
@@ -579,6 +630,7 @@ class Flags:
 
     def _record_failure(self, exc: Exception, version: str | None) -> None:
         self._failures += 1
+        self._failed_refreshes += 1
         self._last_error = str(exc)
         self._last_error_is_document = isinstance(exc, DocumentError)
         self._failed_version = version
@@ -616,6 +668,14 @@ class Flags:
         self._flagset = flagset
         self._deciders = flagset.deciders
 
+    def _report_status(self) -> None:
+        status = self.status
+        for callback in list(self._status_callbacks):
+            try:
+                callback(status)
+            except Exception:
+                _logger().exception("flagkit on_status callback %r failed", callback)
+
     def _announce(self) -> None:
         """Run the callbacks for every swap not yet announced, oldest first, one at a time.
 
@@ -643,6 +703,12 @@ class Flags:
                 self._notify_lock.release()
             # A swap queued after the inner loop ended, while the lock was still held, finds
             # the lock free or is seen by the loop test above: it is never left unannounced.
+
+
+def _discard(callbacks: list[Any], callback: object) -> None:
+    """Unsubscribe `callback` (a no-op when it already was)."""
+    if callback in callbacks:
+        callbacks.remove(callback)
 
 
 def _logger() -> logging.Logger:

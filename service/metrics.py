@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flagkit.model import Reason
@@ -86,8 +86,17 @@ class _DocumentCollector:
             "flagkit_seconds_since_last_good_load",
             "Seconds since the source last delivered or confirmed a valid document.",
         )
-        since.add_metric([], status.stale_for)
+        since.add_metric([], max(0.0, time.time() - status.confirmed_at))
         yield since
+        reloads = CounterMetricFamily(
+            "flagkit_reloads",
+            "Fetches from the source (start-up's included), by result: success brought or "
+            "confirmed a valid document; failure is an unreachable source or a rejected one.",
+            labels=["result"],
+        )
+        reloads.add_metric(["success"], float(status.refreshes))
+        reloads.add_metric(["failure"], float(status.failed_refreshes))
+        yield reloads
         failures = GaugeMetricFamily(
             "flagkit_refresh_consecutive_failures",
             "Refreshes that failed in a row (0 once one succeeds).",

@@ -605,3 +605,149 @@ def test_close_from_a_callback_stops_the_callbacks_and_refreshing() -> None:
     assert flags.refresh() is False
     assert flags.version == "v2"
     assert flags.enabled("zeta", "acme") is False  # reading keeps working
+
+
+# -- status callbacks, unsubscribing, counters, evaluate_all ---------------------------------
+
+
+class FlakySource:
+    """A source that fails with a SourceError while `down`, else serves its MemorySource."""
+
+    def __init__(self, document: dict[str, Any], version: str) -> None:
+        self.memory = MemorySource(document, version=version)
+        self.down = False
+
+    @property
+    def description(self) -> str:
+        return "flaky"
+
+    def fetch(self) -> Any:
+        if self.down:
+            raise flagkit.SourceError("flaky is down", retryable=True)
+        return self.memory.fetch()
+
+
+def test_on_status_hears_every_attempt_whatever_its_outcome() -> None:
+    source = FlakySource(DOC, "v1")
+    flags = Flags(source)
+    heard: list[flagkit.FlagsStatus] = []
+    flags.on_status(heard.append)
+
+    assert flags.refresh() is False  # unchanged
+    source.down = True
+    with pytest.raises(flagkit.SourceError):
+        flags.refresh()
+    source.down = False
+    source.memory.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    assert flags.refresh() is True
+
+    assert [(s.version, s.consecutive_failures, s.last_error) for s in heard] == [
+        ("v1", 0, None),
+        ("v1", 1, "flaky is down"),
+        ("v2", 0, None),
+    ]
+    assert [(s.refreshes, s.failed_refreshes) for s in heard] == [(2, 0), (2, 1), (3, 1)]
+    assert heard[1].stale_for > 0.0
+    assert heard[2].confirmed_at >= heard[0].confirmed_at
+
+
+def test_on_status_runs_after_the_change_callbacks_of_the_same_refresh() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    order: list[str] = []
+    flags.on_status(lambda status: order.append(f"status {status.version}"))
+    flags.on_change(lambda old, new, keys: order.append(f"change {old}->{new}"))
+    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    flags.refresh()
+    assert order == ["change v1->v2", "status v2"]
+
+
+def test_a_raising_status_callback_is_logged_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flags = Flags.from_dict(DOC, version="v1")
+    heard: list[str | None] = []
+
+    def broken(status: flagkit.FlagsStatus) -> None:
+        raise RuntimeError("status listener exploded")
+
+    flags.on_status(broken)
+    flags.on_status(lambda status: heard.append(status.version))
+    with caplog.at_level(logging.ERROR, logger="flagkit"):
+        assert flags.refresh() is False
+    assert heard == ["v1"]
+    [record] = [record for record in caplog.records if record.name == "flagkit"]
+    assert "on_status callback" in record.getMessage()
+
+
+def test_unsubscribing_stops_the_callbacks_and_is_idempotent() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source)
+    changes = Recorder()
+    statuses: list[flagkit.FlagsStatus] = []
+    stop_changes = flags.on_change(changes)
+    stop_statuses = flags.on_status(statuses.append)
+    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    flags.refresh()
+    stop_changes()
+    stop_statuses()
+    stop_changes()  # A second call is harmless.
+    source.update(DOC, version="v3")
+    assert flags.refresh() is True
+    assert changes.calls == [("v1", "v2", frozenset({"zeta"}))]
+    assert [status.version for status in statuses] == ["v2"]
+
+
+def test_no_status_callback_after_close() -> None:
+    flags = Flags.from_dict(DOC, version="v1")
+    statuses: list[flagkit.FlagsStatus] = []
+    flags.on_status(statuses.append)
+    flags.close()
+    assert flags.refresh() is False
+    assert statuses == []
+
+
+def test_a_start_up_failure_counts_as_a_failed_refresh(tmp_path: Path) -> None:
+    fallback = tmp_path / "fallback.json"
+    write(fallback, DOC)
+    source = FlakySource(DOC, "v1")
+    source.down = True
+    flags = Flags(source, fallback=fallback)
+    status = flags.status
+    assert (status.refreshes, status.failed_refreshes) == (0, 1)
+    assert status.origin == f"fallback:file:{fallback}"
+
+
+def test_evaluate_all_is_every_flag_in_document_order() -> None:
+    flags = Flags.from_dict(DOC, version="v1")
+    answers = flags.evaluate_all(Tenant("acme", tier="gold"), default="dflt")
+    assert [answer.flag for answer in answers] == list(flags.keys)
+    assert answers == [
+        flags.evaluate(key, Tenant("acme", tier="gold"), "dflt") for key in flags.keys
+    ]
+    assert {answer.version for answer in answers} == {"v1"}
+
+
+def test_evaluate_all_answers_from_one_document_while_documents_swap() -> None:
+    first = {key: {"enabled": True} for key in ("a", "b", "c", "d")}
+    second = {key: {"enabled": False} for key in ("a", "b", "c", "d")}
+    source = MemorySource(first, version="on")
+    flags = Flags(source)
+    stop = threading.Event()
+
+    def swap() -> None:
+        for document, version in itertools.cycle([(second, "off"), (first, "on")]):
+            if stop.is_set():
+                return
+            source.update(document, version=version)
+            flags.refresh()
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for _ in range(2000):
+            answers = flags.evaluate_all("acme")
+            assert len({(answer.version, answer.enabled) for answer in answers}) == 1
+    finally:
+        stop.set()
+        swapper.join()

@@ -410,7 +410,10 @@ def test_metrics() -> None:
         assert value("flagkit_document_loaded") == 1
         info = "flagkit_document_info"
         assert value(info, version=VERSION, source="memory", origin="memory") == 1
-        assert value("flagkit_seconds_since_last_good_load") == 0
+        since = value("flagkit_seconds_since_last_good_load")
+        assert since == pytest.approx(time.time() - flags.status.confirmed_at, abs=5)
+        assert value("flagkit_reloads_total", result="success") == 1  # the start-up load
+        assert value("flagkit_reloads_total", result="failure") == 0
         assert value("flagkit_refresh_consecutive_failures") == 0
         assert value("flagkit_document_loaded_timestamp_seconds") == pytest.approx(
             flags.status.loaded_at
@@ -433,6 +436,7 @@ def test_a_bad_new_document_keeps_the_old_one_served() -> None:
         answer = http.get("/v1/flags/featureA", params={"tenant": "acme"})
         assert (answer.json()["value"], answer.json()["version"]) == (True, VERSION)
         assert metric(http, "flagkit_refresh_consecutive_failures") == 1
+        assert metric(http, "flagkit_reloads_total", result="failure") == 1
         assert metric(http, "flagkit_seconds_since_last_good_load") > 0
         assert (
             metric(http, "flagkit_document_info", version=VERSION, source="memory", origin="memory")

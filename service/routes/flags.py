@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from flagkit.evaluation import evaluate
 from flagkit.model import ErrorCode, Tenant
 from service.auth import require_api_key
 from service.context import ContextError, tenant_from_context
@@ -115,12 +114,12 @@ async def get_tenant_flags(
     """`{"tenant", "tier", "version", "flags": {KEY: evaluation, ...}}`."""
     flags = served_flags(request)
     subject = _tenant(request, tenant, tier, attr)
-    flagset = flags.flagset
+    evaluations = flags.evaluate_all(subject)  # One document, even mid-swap.
     metrics: Metrics = request.app.state.metrics
     answers = {}
-    for key in flagset.flags:
-        evaluation = evaluate(flagset, key, subject)
-        metrics.count_evaluation(key, evaluation.reason)
-        answers[key] = evaluation.as_dict()
-    body = {"tenant": tenant, "tier": tier, "version": flagset.version, "flags": answers}
+    for evaluation in evaluations:
+        metrics.count_evaluation(evaluation.flag, evaluation.reason)
+        answers[evaluation.flag] = evaluation.as_dict()
+    version = evaluations[0].version if evaluations else flags.version
+    body = {"tenant": tenant, "tier": tier, "version": version, "flags": answers}
     return Response(json.dumps(body), media_type="application/json")

@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response
 
-from flagkit.evaluation import evaluate
 from flagkit.model import ErrorCode, Evaluation
 from service.auth import require_api_key
 from service.context import ContextError, ContextLimits, tenant_from_body
@@ -165,15 +164,15 @@ async def evaluate_flags(
     except ContextError as exc:
         raise ServiceError(400, exc.message, code=exc.code) from None
     metrics: Metrics = request.app.state.metrics
-    flagset = flags.flagset  # One document for the whole answer, even if a swap happens now.
+    evaluations = flags.evaluate_all(tenant, _CODE_DEFAULT)  # One document, even mid-swap.
     results = []
-    for key in flagset.flags:
-        evaluation = evaluate(flagset, key, tenant, _CODE_DEFAULT)
-        metrics.count_evaluation(key, evaluation.reason)
+    for evaluation in evaluations:
+        metrics.count_evaluation(evaluation.flag, evaluation.reason)
         results.append(
             success_body(evaluation) if evaluation.error_code is None else failure_body(evaluation)
         )
-    metadata = {} if flagset.version is None else {"version": flagset.version}
+    version = evaluations[0].version if evaluations else flags.version
+    metadata = {} if version is None else {"version": version}
     content = json.dumps({"flags": results, "metadata": metadata}).encode()
     etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
