@@ -42,25 +42,24 @@ Events, and how status changes are noticed without a thread of the provider's ow
   `PROVIDER_STALE` while refreshes fail and the last good document (or the backup)
   keeps serving; `PROVIDER_ERROR` (error code `GENERAL`) while flagkit serves the
   application's `fallback` document because the source never delivered one. Each
-  event carries `flags.status.last_error` as its message. `Flags` only calls back when
-  a document is swapped in, so the provider compares `flags.status` with what it last
-  reported on every change notification and on every evaluation, emitting only on a
-  difference (under a lock, so each transition is emitted once). A failed refresh is
-  therefore reported at the next evaluation (or the next swap), not the instant it
+  event carries `flags.status.last_error` as its message. The provider hears of every
+  refresh attempt through `flags.on_status` (and of every swap through `on_change`)
+  and emits only when the health differs from what it last reported (under a lock,
+  so each transition is emitted once): a failed refresh is reported the moment it
   fails; a recovery that brings a new document emits `PROVIDER_READY` and then
-  `PROVIDER_CONFIGURATION_CHANGED` at once.
+  `PROVIDER_CONFIGURATION_CHANGED`.
 - The initial `PROVIDER_READY` comes from the SDK: openfeature-sdk 0.10 emits it
   itself when `initialize()` returns, so the provider does not emit it a second time.
   A `Flags` that starts from a backup or fallback is reported `STALE` or `ERROR` at
-  the first evaluation.
+  the first evaluation (the SDK's own READY has to go out first), or at the first
+  refresh attempt if that comes sooner.
 
 Ownership: the application made `flags` and owns it. `shutdown()` (called by the SDK
 when the provider is replaced, by `api.shutdown()` or `api.clear_providers()`) only
 detaches the provider from it: events stop, and `flags` is neither closed nor
-changed, so it keeps serving whatever else uses it. The change callback stays
-registered with `flags` (which has no way to remove one) but does nothing after
-`shutdown()` and holds the provider only weakly. A provider set again after
-`shutdown()` re-attaches.
+changed, so it keeps serving whatever else uses it; the provider's callbacks are
+unsubscribed (and hold the provider only weakly until then). A provider set again
+after `shutdown()` re-attaches.
 """
 
 from __future__ import annotations
@@ -148,7 +147,8 @@ class FlagkitProvider(AbstractProvider):
         self._flags = flags
         self._lock = threading.RLock()
         self._active = False
-        self._subscribed = False
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._initial_check = False
         self._reported: ProviderEvent | None = None
 
     @property
@@ -165,10 +165,14 @@ class FlagkitProvider(AbstractProvider):
     def initialize(self, evaluation_context: EvaluationContext) -> None:
         """Start following `flags`: its changes, and its health (see the module docs)."""
         with self._lock:
-            if not self._subscribed:
-                self._flags.on_change(_change_callback(self))
-                self._subscribed = True
+            if not self._unsubscribe:
+                self._unsubscribe = [
+                    self._flags.on_change(_change_callback(self)),
+                    self._flags.on_status(_status_callback(self)),
+                ]
             self._active = True
+            # Not READY from the start (a backup, a fallback): say so after the SDK's READY.
+            self._initial_check = _health_of(self._flags.status) is not ProviderEvent.PROVIDER_READY
             # The SDK emits PROVIDER_READY when this returns: that is our starting point.
             self._reported = ProviderEvent.PROVIDER_READY
 
@@ -176,6 +180,9 @@ class FlagkitProvider(AbstractProvider):
         """Stop emitting events; `flags` is left open and unchanged (the application owns it)."""
         with self._lock:
             self._active = False
+            for unsubscribe in self._unsubscribe:
+                unsubscribe()
+            self._unsubscribe = []
             self._reported = None
 
     # -- resolving ------------------------------------------------------------------------------
@@ -236,7 +243,8 @@ class FlagkitProvider(AbstractProvider):
         wanted: str,
     ) -> FlagResolutionDetails[Any]:
         evaluation = self._flags.evaluate(flag_key, _tenant_of(context), default_value)
-        if self._active:
+        if self._initial_check:
+            self._initial_check = False
             self._check_health()
         metadata = evaluation.flag_metadata()
         if evaluation.error_code is not None:
@@ -325,6 +333,19 @@ def _change_callback(
             alive._document_changed(old, new, changed)
 
     return document_changed
+
+
+def _status_callback(provider: FlagkitProvider) -> Callable[[FlagsStatus], None]:
+    """An `on_status` callback that holds `provider` weakly."""
+    ref = weakref.ref(provider)
+
+    def status_changed(status: FlagsStatus) -> None:
+        alive = ref()
+        if alive is not None and alive._active:
+            alive._initial_check = False
+            alive._check_health()
+
+    return status_changed
 
 
 def _tenant_of(context: EvaluationContext | None) -> Tenant:

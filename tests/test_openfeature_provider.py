@@ -466,6 +466,8 @@ def test_shutdown_detaches_without_closing_flags(monkeypatch: pytest.MonkeyPatch
     assert emitted == [ProviderEvent.PROVIDER_CONFIGURATION_CHANGED]
 
     provider.shutdown()
+    assert flags._callbacks == []  # unsubscribed
+    assert flags._status_callbacks == []
     source.update(DOC)
     assert flags.refresh()  # flags still refreshes and serves ...
     assert not flags.enabled("killed", "acme")
@@ -564,19 +566,19 @@ def test_source_error_is_stale_and_recovery_is_ready() -> None:
     source.failing = True
     with pytest.raises(SourceError):
         flags.refresh()
-    for _ in range(3):
-        assert client.get_boolean_value("featureA", False, ctx("acme")) is True
+    # Reported the moment the refresh failed, before any evaluation.
     stale = events.wait_for(ProviderEvent.PROVIDER_STALE, after=start)
+    assert client.get_provider_status() is ProviderStatus.STALE
     assert stale.message == (
         "serving version " + str(flags.version) + " from flaky; "
         "last refresh of flaky failed: flaky: connection refused"
     )
+    for _ in range(3):
+        assert client.get_boolean_value("featureA", False, ctx("acme")) is True
 
     healed = events.mark()
     source.failing = False
     assert not flags.refresh()  # the same document: no change, but the source answers again
-    assert client.get_provider_status() is ProviderStatus.STALE  # until the next evaluation
-    client.get_boolean_value("featureA", False, ctx("acme"))
     ready = events.wait_for(ProviderEvent.PROVIDER_READY, after=healed)
     assert ready.message == f"serving version {flags.version} from flaky"
     assert client.get_provider_status() is ProviderStatus.READY
