@@ -484,6 +484,11 @@ class AppConfigEndpoint:
             raise _NotFound("ConfigurationProfile", "ConfigurationProfileIdentifier", profile)
         return app, env, prof
 
+    def issued_tokens(self) -> list[str]:
+        """Every configuration token this endpoint has handed out, used or not."""
+        with self._cond:
+            return list(self._tokens)
+
     # -- clock -----------------------------------------------------------------------------
 
     def now(self) -> float:

@@ -484,7 +484,11 @@ def test_on_read_a_fetch_from_a_hanging_appconfig_waits_only_the_request_timeout
     assert 0.3 - 0.05 <= took <= 0.3 + 1.5
     assert on is False  # answered from the document it had
     assert flags.version == "1"
-    assert "GetLatestConfiguration failed: ReadTimeoutError" in (flags.status.last_error or "")
+    error = flags.status.last_error or ""
+    assert "GetLatestConfiguration failed: ReadTimeoutError" in error
+    # botocore's message quotes the URL; the single-use token in it never reaches a log.
+    assert "configuration_token=<token>" in error
+    assert all(token not in error for token in endpoint.issued_tokens())
 
 
 # -- readers racing swaps -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -252,8 +253,10 @@ class AppConfigSource:
         """A SourceError naming the resource, the AWS error code and whether to retry."""
         code = _error_code(exc)
         if code is None:  # Not an AWS answer: a connection refused or dropped, a timeout.
+            # botocore names the URL, with the session's token in it: never log a token.
+            detail = _TOKEN_IN_URL.sub(r"\1<token>", str(exc))
             return SourceError(
-                f"{self.description}: {operation} failed: {type(exc).__name__}: {exc}",
+                f"{self.description}: {operation} failed: {type(exc).__name__}: {detail}",
                 retryable=True,
             )
         message = _error_message(exc)
@@ -262,6 +265,10 @@ class AppConfigSource:
             f"{self.application!r}, environment {self.environment!r}, profile {self.profile!r})",
             retryable=code not in _NOT_RETRYABLE and not code.startswith("AccessDenied"),
         )
+
+
+_TOKEN_IN_URL = re.compile(r"([?&]configuration_token=)[^&\s\"']+")
+"""A configuration token in a request URL, which botocore's connection errors quote."""
 
 
 class _TokenRejected(Exception):
