@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -69,11 +69,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(400, problems, ErrorCode.INVALID_CONTEXT)
 
 
-def install_error_handlers(app: object) -> None:
+def install_error_handlers(app: FastAPI) -> None:
     """Make every error, FastAPI's own included, speak OFREP's error shape."""
-    from fastapi import FastAPI
-
-    assert isinstance(app, FastAPI)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
