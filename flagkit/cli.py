@@ -439,6 +439,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     try:
         import uvicorn
 
+        from service.server import http_protocol
         from service.settings import Settings
         from service.source import source_kind
     except ImportError as exc:
@@ -480,6 +481,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=http_protocol(),
         access_log=not args.no_access_log,
     )
     return EXIT_OK

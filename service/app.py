@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 import flagkit
 from flagkit.client import Flags
+from service.auth import GUARDED_PREFIXES, SECURITY_SCHEMES, ApiKeyGuard
 from service.context import ContextLimits
 from service.errors import install_error_handlers
 from service.limits import BodyLimit
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
         version=flagkit.__version__,
         summary="Deterministic multi-tenant feature flags over HTTP: OFREP and plain JSON.",
         lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # ours is /metrics
     )
     app.state.settings = settings
     app.state.loader = loader
@@ -74,24 +76,31 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     app.include_router(ofrep.router)
     app.include_router(flag_routes.router)
     app.include_router(ops.router)
+    # The last added runs first: metrics see every request, the key is checked before the body.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiKeyGuard, settings=settings)
     app.add_middleware(RequestMetrics, metrics=metrics)
-    app.openapi = partial(_openapi_without_422, app, app.openapi)  # type: ignore[method-assign]
+    app.openapi = partial(_accurate_openapi, app, app.openapi)  # type: ignore[method-assign]
     return app
 
 
-def _openapi_without_422(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """FastAPI's OpenAPI document without the 422 it lists for every route with parameters.
+def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """FastAPI's OpenAPI document, with the API-key schemes and without the 422s.
 
-    Validation errors are answered 400 in OFREP's error shape (`service.errors`), and
-    the routes that can have them document that 400 themselves.
+    The key is checked by middleware, which FastAPI cannot see: its two schemes are
+    declared here, on every guarded operation. Validation errors are answered 400 in
+    OFREP's error shape (`service.errors`), not the 422 FastAPI lists for every route
+    with parameters; the routes that can have them document that 400 themselves.
     """
     if app.openapi_schema is None:
         schema = generate()
-        for operations in schema["paths"].values():
+        for path, operations in schema["paths"].items():
             for operation in operations.values():
                 operation.get("responses", {}).pop("422", None)
-        components = schema.get("components", {}).get("schemas", {})
+                if path.startswith(GUARDED_PREFIXES):
+                    operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        components = schema["components"].get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
     return app.openapi_schema or generate()

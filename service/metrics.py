@@ -21,6 +21,8 @@ __all__ = ["UNKNOWN_FLAG", "Metrics", "RequestMetrics"]
 UNKNOWN_FLAG = "_unknown"
 """The `flag` label for flags the document lacks: keys from requests are unbounded."""
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -49,6 +51,8 @@ class Metrics:
             registry=self.registry,
         )
         self._counters: dict[tuple[str, Reason], Counter] = {}
+        self._durations: dict[tuple[str, str], Histogram] = {}
+        self._statuses: dict[tuple[str, str, int], Counter] = {}
         self.registry.register(_DocumentCollector(loader))
 
     def count_evaluation(self, flag: str, reason: Reason) -> None:
@@ -56,6 +60,19 @@ class Metrics:
         counter = self._counters.get((flag, reason))
         if counter is None:
             counter = self._counters[flag, reason] = self._evaluations.labels(flag, reason.value)
+        counter.inc()
+
+    def count_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One more HTTP request to `route` (a template), answered `status` in `seconds`."""
+        histogram = self._durations.get((route, method))
+        if histogram is None:
+            histogram = self._durations[route, method] = self.request_duration.labels(route, method)
+        histogram.observe(seconds)
+        counter = self._statuses.get((route, method, status))
+        if counter is None:
+            counter = self._statuses[route, method, status] = self.requests.labels(
+                route, method, str(status)
+            )
         counter.inc()
 
 
@@ -137,7 +154,9 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.request_duration.labels(template, method).observe(
-                time.perf_counter() - start
+            self.metrics.count_request(
+                template,
+                method if method in _METHODS else "other",  # any token is a method to h11
+                status,
+                time.perf_counter() - start,
             )
-            self.metrics.requests.labels(template, method, str(status)).inc()

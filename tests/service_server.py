@@ -140,9 +140,14 @@ def wait_ready(server: LiveServer, timeout: float = START_TIMEOUT) -> httpx.Resp
     pause = 0.01
     with server.client() as client:
         while True:
-            response = client.get("/readyz")
-            if response.status_code == 200 or time.monotonic() > deadline:
-                return response
+            try:
+                response = client.get("/readyz")
+            except httpx.ConnectError:  # --workers N: bound by the parent, not yet listening
+                if time.monotonic() > deadline:
+                    raise
+            else:
+                if response.status_code == 200 or time.monotonic() > deadline:
+                    return response
             threading.Event().wait(pause)  # Nothing to await: the process is another one.
             pause = min(pause * 2, 0.2)
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from flagkit.model import ErrorCode, Tenant
-from service.auth import require_api_key
 from service.context import ContextError, tenant_from_context
 from service.errors import ServiceError
 from service.metrics import UNKNOWN_FLAG, Metrics
@@ -26,7 +25,8 @@ from service.routes import served_flags
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["Plain JSON"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["Plain JSON"])
+"""The API key is checked before routing, by `service.auth.ApiKeyGuard`."""
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "A bad attribute, or no tenant where one is needed."},
