@@ -29,7 +29,7 @@ import copy
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -472,10 +472,11 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
     listing every such place: `_segments`, `rules` and `variants` (they belong in a
     freeform profile), attribute names AppConfig refuses, values other than strings
     (at most 1024 characters), numbers, booleans and non-empty arrays of strings or of
-    numbers, more than 25 attributes, descriptions over 1024 characters.
+    numbers, more than 25 attributes, descriptions over 1024 characters, text that is not
+    valid Unicode (a lone surrogate, which a JSON escape such as `"\\ud800"` can carry).
     """
     check_document(document)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(_unencodable_text(document))
     if "_segments" in document:
         problems.append(
             Problem(
@@ -494,6 +495,39 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
     if problems:
         raise DocumentError(problems)
     return {"version": "1", "flags": flags, "values": values}
+
+
+def _unencodable_text(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[Problem]:
+    """A problem for each key or string in `value` that UTF-8 cannot encode, in document order.
+
+    `json.loads` turns an escaped lone surrogate (`"\\ud800"`) into such a string, and the
+    document checks let it through (only a `salt` must be hashable); AppConfig stores UTF-8.
+    """
+    if isinstance(value, str):
+        if not _is_utf8(value):
+            yield Problem(format_path(path), _NOT_UNICODE)
+    elif isinstance(value, Mapping):
+        for key, member in value.items():
+            if isinstance(key, str) and not _is_utf8(key):
+                yield Problem(format_path((*path, key)), f"the name is {_NOT_UNICODE}")
+            else:
+                yield from _unencodable_text(member, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unencodable_text(item, (*path, index))
+
+
+_NOT_UNICODE = (
+    "not valid Unicode text (it has a lone surrogate); AppConfig stores UTF-8, which cannot hold it"
+)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _flag_definition(
@@ -732,8 +766,9 @@ def push(
 ) -> PushResult:
     """Validate `document`, diff it against what is deployed, store it and deploy it.
 
-    1. The document is checked (`DocumentError`); for a feature-flag profile it is
-       converted with `appconfig_definition` (`DocumentError` for what that cannot hold).
+    1. The document is checked (`DocumentError`, also for text that is not valid Unicode,
+       before AppConfig is called); for a feature-flag profile it is converted with
+       `appconfig_definition` (`DocumentError` for what that cannot hold).
     2. `application`, `environment`, `profile` and `strategy` are resolved, each by id or
        by name, with AppConfig's list APIs (predefined strategies such as
        `AppConfig.AllAtOnce` resolve by name too).
@@ -751,6 +786,9 @@ def push(
     made from `endpoint_url` and `region` and the usual AWS credential chain.
     """
     check_document(document)
+    unencodable = list(_unencodable_text(document))
+    if unencodable:
+        raise DocumentError(unencodable)
     if client is None:
         client = _appconfig_client(endpoint_url, region)
     target = _resolve_target(client, application, environment, profile)

@@ -16,8 +16,10 @@ renamed to a bad flag key, name or unknown field; a required member removed; a
 second outcome or operator added. `boundary_mutants(document)` makes every such
 change the tables here know of, deterministically.
 
-Every value is plain JSON data (no NaN, no infinities, string keys only), so
-`json.dumps(doc)` always works and the parsed copy equals the original.
+Every value is plain JSON data (no NaN, no infinities, string keys only) and all
+text is valid Unicode (no lone surrogates, `UTF8_CHARACTERS`), so
+`json.dumps(doc, ensure_ascii=False).encode("utf-8")` always works and the parsed copy
+equals the original.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "OPERATORS",
     "RENAMES",
     "TENANT_EXAMPLES",
+    "UTF8_CHARACTERS",
     "attributes",
     "boolean_flags",
     "boundary_mutants",
@@ -56,6 +59,15 @@ __all__ = [
     "tiers",
     "variant_flags",
 ]
+
+UTF8_CHARACTERS = st.characters(codec="utf-8")
+"""Characters UTF-8 can encode: no lone surrogates (U+D800 to U+DFFF).
+
+A document is UTF-8 text; a string with a lone surrogate cannot be encoded, so
+`Flags.from_dict` refuses the document, a `salt` with one is a document error and
+AppConfig cannot store it. Every text strategy here draws from these characters (or
+from a subset of them), so that what `documents()` builds really is valid.
+"""
 
 FLAG_KEY_REGEX = r"[a-z][a-zA-Z0-9_-]{0,63}"
 NAME_REGEX = r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}"
@@ -156,8 +168,8 @@ def tenant_ids() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(TENANT_EXAMPLES),
         st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True),
-        st.text(min_size=1, max_size=12),
-        st.text(st.characters(min_codepoint=0x80), min_size=1, max_size=12),
+        st.text(UTF8_CHARACTERS, min_size=1, max_size=12),
+        st.text(st.characters(codec="utf-8", min_codepoint=0x80), min_size=1, max_size=12),
     )
 
 
@@ -165,7 +177,8 @@ def tenant_ids() -> st.SearchStrategy[str]:
 def tiers() -> st.SearchStrategy[str]:
     """Valid tier names (1 to 256 characters)."""
     return st.one_of(
-        st.sampled_from(["free", "gold", "enterprise"]), st.text(min_size=1, max_size=12)
+        st.sampled_from(["free", "gold", "enterprise"]),
+        st.text(UTF8_CHARACTERS, min_size=1, max_size=12),
     )
 
 
@@ -182,7 +195,7 @@ def _scalars() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.integers(-(2**53), 2**53),
         st.floats(allow_nan=False, allow_infinity=False),
-        st.text(max_size=10),
+        st.text(UTF8_CHARACTERS, max_size=10),
     )
 
 
@@ -193,7 +206,7 @@ def json_values() -> st.SearchStrategy[Any]:
         _scalars(),
         lambda children: st.one_of(
             st.lists(children, max_size=3),
-            st.dictionaries(st.text(max_size=8), children, max_size=3),
+            st.dictionaries(st.text(UTF8_CHARACTERS, max_size=8), children, max_size=3),
         ),
         max_leaves=4,
     )
@@ -214,7 +227,7 @@ def attributes() -> st.SearchStrategy[dict[str, Any]]:
     """A flag's own attributes: any key that is not a reserved field, any JSON value."""
     keys = st.one_of(
         st.sampled_from(["temperature", "bedrockModelId", "maxTokens", "tenant", "percentge"]),
-        st.text(max_size=12),
+        st.text(UTF8_CHARACTERS, max_size=12),
     ).filter(lambda key: key not in RESERVED_FLAG_KEYS)
     return st.dictionaries(keys, json_values(), max_size=2)
 
@@ -232,7 +245,8 @@ def conditions(draw: st.DrawFn, segments: Sequence[str] = ()) -> dict[str, Any]:
     operator = draw(st.sampled_from(operators))
     attribute = draw(
         st.one_of(
-            st.sampled_from(["id", "tier", "region", "userId"]), st.text(min_size=1, max_size=12)
+            st.sampled_from(["id", "tier", "region", "userId"]),
+            st.text(UTF8_CHARACTERS, min_size=1, max_size=12),
         )
     )
     if operator in ("equals", "notEquals"):
@@ -268,7 +282,7 @@ def rules(
     if rule_id is not None:
         rule["id"] = rule_id
     if draw(st.booleans()):
-        rule["description"] = draw(st.text(max_size=20))
+        rule["description"] = draw(st.text(UTF8_CHARACTERS, max_size=20))
     if draw(st.integers(0, 4)):
         rule["when"] = draw(st.lists(conditions(segments), max_size=3))
     outcomes = ["serve-bool", "percentage"] + (["serve-variant", "split"] if variants else [])
@@ -305,13 +319,15 @@ def _targeting(
     """The optional boolean-form fields every kind of flag may carry."""
     fields: dict[str, Any] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {
-        "description": st.text(max_size=30),
+        "description": st.text(UTF8_CHARACTERS, max_size=30),
         "tenants": st.lists(tenant_ids(), max_size=4),
         "excludedTenants": st.lists(tenant_ids(), max_size=3),
         "tiers": st.lists(tiers(), max_size=3),
         "percentage": percentages(),
-        "stickiness": st.one_of(st.just("userId"), st.text(min_size=1, max_size=12)),
-        "salt": st.text(max_size=16),
+        "stickiness": st.one_of(
+            st.just("userId"), st.text(UTF8_CHARACTERS, min_size=1, max_size=12)
+        ),
+        "salt": st.text(UTF8_CHARACTERS, max_size=16),
     }
     if segments:
         optional["segments"] = st.lists(st.sampled_from(list(segments)), max_size=3)

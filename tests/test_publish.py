@@ -256,20 +256,11 @@ tenant_lists = st.lists(
 )
 
 
-def utf8(document: dict[str, Any]) -> bool:
-    """Whether a generated document is UTF-8 text (st.text() can draw lone surrogates)."""
-    try:
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @st.composite
 def edited_documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """A valid document and a valid edit of it: toggles, new percentages and tenant lists,
     a flag dropped (when nothing requires it) or added."""
-    old = draw(strategies.documents().filter(utf8))
+    old = draw(strategies.documents())
     new = copy.deepcopy(old)
     keys = [key for key in new if not key.startswith(("$", "_"))]
     for key in keys:
@@ -669,8 +660,8 @@ APPCONFIG_VALUES = st.one_of(
     st.booleans(),
     st.integers(-(2**53), 2**53),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20),
-    st.lists(st.text(max_size=8), min_size=1, max_size=3),
+    st.text(strategies.UTF8_CHARACTERS, max_size=20),
+    st.lists(st.text(strategies.UTF8_CHARACTERS, max_size=8), min_size=1, max_size=3),
     st.lists(st.integers(-1000, 1000) | st.floats(-1e6, 1e6), min_size=1, max_size=3),
 )
 
@@ -712,6 +703,21 @@ def test_definitions_meet_appconfigs_schema_and_read_back_to_the_same_answers(
             )
             assert dict(a.attributes) == dict(b.attributes)
     assert not diff_documents(document, back, tenants).changes_answers or not tenants
+
+
+@given(document=strategies.documents() | boolean_documents(), tenants=tenant_lists)
+def test_generated_documents_and_tenants_hold_no_lone_surrogate(
+    document: dict[str, Any], tenants: list[Tenant]
+) -> None:
+    """What the strategies call valid is UTF-8 text, so every consumer takes it.
+
+    A tenant id drawn from `st.characters(min_codepoint=0x80)` (surrogates included)
+    once made `{"a": {"excludedTenants": ["\\ud800"], "enabled": False}}`, which
+    `Flags.from_dict` refuses, and the round-trip test above failed at random.
+    """
+    texts = [(t.id, t.tier, dict(t.attributes or {})) for t in tenants]
+    json.dumps([document, texts], ensure_ascii=False).encode("utf-8")
+    Flags.from_dict(document)
 
 
 @given(document=strategies.documents())
@@ -1052,6 +1058,33 @@ def test_an_invalid_document_is_refused_before_any_call(aws_env: None) -> None:
             profile="flags",
             client=client,
         )
+
+
+NOT_UNICODE = (
+    "not valid Unicode text (it has a lone surrogate); AppConfig stores UTF-8, which cannot hold it"
+)
+
+
+def test_text_utf8_cannot_encode_is_refused_by_path_before_any_call(aws_env: None) -> None:
+    """A JSON escape such as "\\ud800" passes the document checks but cannot be stored."""
+    document = {"a": {"enabled": True, "excludedTenants": ["\ud800"], "note\udcff": ["x", 1]}}
+    check_document(document)
+    with pytest.raises(DocumentError) as refused:
+        appconfig_definition(document)
+    assert [str(problem) for problem in refused.value.problems][:2] == [
+        f"a.excludedTenants[0]: {NOT_UNICODE}",
+        f'a["note\udcff"]: the name is {NOT_UNICODE}',
+    ]
+    client = stub_client(aws_env)
+    with Stubber(client), pytest.raises(DocumentError) as refused:
+        push(document, application="shop", environment="prod", profile="flags", client=client)
+    assert str(refused.value) == "\n".join(
+        [
+            "2 problems in the flag document:",
+            f"  a.excludedTenants[0]: {NOT_UNICODE}",
+            f'  a["note\udcff"]: the name is {NOT_UNICODE}',
+        ]
+    )
 
 
 def test_a_feature_flag_profile_refuses_rules_before_writing(aws_env: None) -> None:
@@ -1445,6 +1478,20 @@ def test_cli_push_refuses_an_invalid_document_before_calling_appconfig(
     result = push_cli(control, bad, "--application", "s", "--environment", "e", "--profile", "p")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"{bad}: error: a.enabled: \"yes\" is not of type 'boolean'\n"
+    assert control.requests == []
+
+
+def test_cli_refuses_an_escaped_lone_surrogate_instead_of_crashing(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    """`validate` takes `"\\ud800"` (only a salt must be hashable); publishing cannot."""
+    source = write(tmp_path, "flags.json", '{"a": {"enabled": true, "tiers": ["\\ud800"]}}')
+    expected = f"{source}: error: a.tiers[0]: {NOT_UNICODE}\n"
+    definition = flagkit("appconfig-definition", source, "--output", tmp_path / "out.json")
+    assert (definition.returncode, definition.stdout, definition.stderr) == (1, "", expected)
+    assert not (tmp_path / "out.json").exists()
+    pushed = push_cli(control, source, "--application", "s", "--environment", "e", "--profile", "p")
+    assert (pushed.returncode, pushed.stdout, pushed.stderr) == (1, "", expected)
     assert control.requests == []
 
 
