@@ -168,11 +168,13 @@ class CliServer(LiveServer):
         with self._changed:
             return "".join(self._lines)
 
-    def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
-        """The log once `text` is in it (the process writes it before answering, but the
-        reader thread may not have read it yet); fails after `timeout` seconds."""
+    def wait_for_log(self, text: str, timeout: float = 10.0, *, times: int = 1) -> str:
+        """The log once `text` is in it `times` times (the process writes it before
+        answering, but the reader thread may not have read it yet); fails after `timeout`."""
         with self._changed:
-            found = self._changed.wait_for(lambda: text in "".join(self._lines), timeout)
+            found = self._changed.wait_for(
+                lambda: "".join(self._lines).count(text) >= times, timeout
+            )
             log = "".join(self._lines)
         assert found, f"{text!r} never appeared in the log:\n{log}"
         return log

@@ -94,4 +94,6 @@ def test_serve_with_two_workers_answers() -> None:
                 )
                 assert response.status_code == 200
                 assert response.json()["reason"] == "TARGETING_MATCH"
-        assert server.log().count("Application startup complete.") == 2
+        # Two workers, each with its own lifespan (and its own Flags and refresh thread).
+        log = server.wait_for_log("Application startup complete.", START_TIMEOUT, times=2)
+        assert log.count("Application startup complete.") == 2
