@@ -180,7 +180,9 @@ def _add_serve_command(commands: Any) -> None:
         help="answer clients beyond loopback even though no API keys are configured",
     )
     serve.add_argument(
-        "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
+        "--access-log",
+        action="store_true",
+        help="log every request; off by default, since query strings carry tenant attributes",
     )
     serve.set_defaults(run=_serve)
 
@@ -482,7 +484,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         port=args.port,
         workers=args.workers,
         http=http_protocol(),
-        access_log=not args.no_access_log,
+        access_log=args.access_log,
     )
     return EXIT_OK
 

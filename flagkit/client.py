@@ -378,6 +378,11 @@ class Flags:
         """
         try:
             return self._fetch_and_swap()
+        except FlagkitError:
+            raise  # Recorded where it happened.
+        except Exception as exc:  # A bug, not the source: still a failed attempt, reported.
+            self._record_failure(exc, None)
+            raise
         finally:
             if self._status_callbacks and not self._closed.is_set():
                 self._report_status()
@@ -571,10 +576,9 @@ class Flags:
         except DocumentError as exc:
             self._log_failure(exc)
             return self._interval()  # The source will not resend it: wait for the next one.
-        except Exception as exc:  # A bug must not kill the thread: log it and back off.
+        except Exception:  # A bug must not kill the thread: log it and back off.
             _logger().exception("flagkit: refreshing %s failed", self._source.description)
-            self._record_failure(exc, None)
-            return self._retry_delay()
+            return self._retry_delay()  # refresh() recorded the failure.
         return self._interval()
 
     def _reset_after_fork(self) -> None:
@@ -780,3 +784,8 @@ class _ReadRefreshingFlags(Flags):
         if time.monotonic() >= self._due:
             self._catch_up()
         return super().enabled_flags(tenant)
+
+    def evaluate_all(self, tenant: object, default: Any = None) -> list[Evaluation]:
+        if time.monotonic() >= self._due:
+            self._catch_up()
+        return super().evaluate_all(tenant, default)

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 import flagkit
 from flagkit.client import Flags
-from service.auth import GUARDED_PREFIXES, SECURITY_SCHEMES, ApiKeyGuard
+from service.auth import OPEN_PATHS, SECURITY_SCHEMES, ApiKeyGuard
 from service.context import ContextLimits
 from service.errors import install_error_handlers
 from service.limits import BodyLimit
@@ -97,7 +97,7 @@ def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> d
         for path, operations in schema["paths"].items():
             for operation in operations.values():
                 operation.get("responses", {}).pop("422", None)
-                if path.startswith(GUARDED_PREFIXES):
+                if path not in OPEN_PATHS:
                     operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
         schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
         components = schema["components"].get("schemas", {})

@@ -1,7 +1,9 @@
 """API keys: `Authorization: Bearer KEY` or `X-API-Key: KEY`, compared in constant time.
 
-`ApiKeyGuard` is ASGI middleware in front of every evaluation route (`/ofrep/` and
-`/v1/`); health, readiness, metrics and the OpenAPI document never ask for a key.
+`ApiKeyGuard` is ASGI middleware in front of every route but the open ones (health,
+readiness, metrics and the OpenAPI document), so a route added later is guarded
+unless it is listed as open. It looks at the path as the router does, without the
+`root_path` (`uvicorn --root-path`, a mounted app).
 With no keys configured the evaluation routes answer only connections that arrived
 on a loopback address, unless FLAGKIT_ALLOW_UNAUTHENTICATED is set. Keys are never
 logged or echoed.
@@ -21,10 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.errors import error_response
 from service.settings import Settings
 
-__all__ = ["GUARDED_PREFIXES", "SECURITY_SCHEMES", "ApiKeyGuard", "key_is_valid"]
+__all__ = ["OPEN_PATHS", "SECURITY_SCHEMES", "ApiKeyGuard", "key_is_valid", "offered_key"]
 
-GUARDED_PREFIXES = ("/ofrep/", "/v1/")
-"""The paths that need a key: every evaluation route."""
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+"""The routes that never ask for a key; every other path does."""
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -60,6 +64,15 @@ def offered_key(headers: list[tuple[bytes, bytes]]) -> bytes | None:
     return api_key
 
 
+def route_path(scope: Scope) -> str:
+    """The path the router matches: `scope["path"]` without the `root_path` it begins with."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        return path[len(root) :]
+    return path
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -76,7 +89,7 @@ class ApiKeyGuard:
         self.open_beyond_loopback = settings.allow_unauthenticated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(GUARDED_PREFIXES):
+        if scope["type"] == "http" and route_path(scope) not in OPEN_PATHS:
             refusal = self._refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)

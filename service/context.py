@@ -8,7 +8,13 @@ from typing import Any
 
 from flagkit.model import ErrorCode, Tenant
 
-__all__ = ["ContextError", "ContextLimits", "tenant_from_body", "tenant_from_context"]
+__all__ = [
+    "MAX_DEPTH",
+    "ContextError",
+    "ContextLimits",
+    "tenant_from_body",
+    "tenant_from_context",
+]
 
 
 class ContextError(Exception):

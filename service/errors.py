@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,8 @@ from starlette.responses import Response
 from flagkit.model import ErrorCode
 
 __all__ = ["ServiceError", "error_response", "install_error_handlers"]
+
+_log = logging.getLogger("flagkit.service")
 
 
 class ServiceError(Exception):
@@ -69,8 +72,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(400, problems, ErrorCode.INVALID_CONTEXT)
 
 
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    _log.exception("flagkit service: %s %s failed", request.method, request.url.path)
+    body = json.dumps({"errorDetails": "an internal error occurred; the server log has it"})
+    return Response(body, status_code=500, media_type="application/json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Make every error, FastAPI's own included, speak OFREP's error shape."""
+    """Make every error, FastAPI's own and unexpected ones included, speak OFREP's shape."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)  # OFREP's generalErrorResponse

@@ -40,7 +40,8 @@ def open_flags(settings: Settings) -> Flags:
     """A `Flags` on `settings.source`, refreshed by its own background thread.
 
     A file is re-read every poll interval (5 s unless set), so editing it needs no
-    restart; AppConfig sources use the backup and fallback settings.
+    restart; AppConfig sources use the backup and fallback settings. Each call makes
+    one attempt (no start-up retries): `service.state.FlagsLoader` does the retrying.
     """
     if settings.source is None:
         raise ConfigurationError(
@@ -69,4 +70,5 @@ def open_flags(settings: Settings) -> Flags:
         poll_interval=interval,
         backup_path=settings.backup_path,
         fallback=settings.fallback,
+        startup_timeout=0,  # The service's loader retries, reporting each failure in /readyz.
     )

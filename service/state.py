@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from flagkit.client import Flags
-from flagkit.errors import FlagkitError
+from flagkit.errors import ConfigurationError, FlagkitError
 
 __all__ = ["FlagsLoader"]
 
@@ -21,7 +21,8 @@ class FlagsLoader:
     """Builds `Flags` with `open_flags` on a thread, retrying until it succeeds or `stop()`.
 
     `flags` is None until a valid document is loaded (so `/readyz` says 503 and the
-    evaluation routes 503); `error` says why the last attempt failed. A `Flags`
+    evaluation routes 503); `error` says why the last attempt failed. A
+    `ConfigurationError` (a poll interval AppConfig refuses, say) is not retried. A `Flags`
     given up front is served at once and left open at `stop()`: its owner closes it.
     """
 
@@ -63,6 +64,10 @@ class FlagsLoader:
         while not self._stopping.is_set():
             try:
                 flags = self._open()
+            except ConfigurationError as exc:  # Retrying cannot fix a setting.
+                self.error = f"configuration error, not retrying: {exc}"
+                _log.critical("cannot load flags: %s; fix the setting and restart", exc)
+                return
             except FlagkitError as exc:
                 self.error = str(exc)
                 _log.error("cannot load flags, retrying in %.0f s: %s", delay, exc)

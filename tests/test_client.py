@@ -751,3 +751,43 @@ def test_evaluate_all_answers_from_one_document_while_documents_swap() -> None:
     finally:
         stop.set()
         swapper.join()
+
+
+class BrokenSource:
+    """A source with a bug: its fetch raises something that is not a FlagkitError."""
+
+    description = "broken"
+
+    def __init__(self) -> None:
+        self.memory = MemorySource(DOC, version="v1")
+        self.broken = False
+
+    def fetch(self) -> Any:
+        if self.broken:
+            raise RuntimeError("bug in the source")
+        return self.memory.fetch()
+
+
+def test_a_bug_in_the_source_is_a_failed_attempt_reported_to_on_status() -> None:
+    source = BrokenSource()
+    flags = Flags(source)
+    heard: list[flagkit.FlagsStatus] = []
+    flags.on_status(heard.append)
+    source.broken = True
+    with pytest.raises(RuntimeError):
+        flags.refresh()
+    [status] = heard
+    assert (status.consecutive_failures, status.failed_refreshes) == (1, 1)
+    assert status.last_error == "bug in the source"
+    assert flags.enabled("alpha", "acme") is True  # still serving
+
+
+def test_on_read_evaluate_all_catches_up_too() -> None:
+    source = MemorySource(DOC, version="v1")
+    flags = Flags(source, refresh_mode="on_read", poll_interval=3600)
+    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
+    assert {answer.version for answer in flags.evaluate_all("acme")} == {"v1"}  # not due yet
+    flags._due = 0.0  # type: ignore[attr-defined]  # as if the poll interval had passed
+    answers = flags.evaluate_all("acme")
+    assert {answer.version for answer in answers} == {"v2"}
+    flags.close()

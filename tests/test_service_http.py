@@ -638,7 +638,7 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
     keys = directory / "keys"
     keys.write_text(f"# the checkout service\n{FILE_KEY}\n")
     env = {"FLAGKIT_API_KEYS": f"{ENV_KEY},", "FLAGKIT_API_KEYS_FILE": str(keys)}
-    with serve_cli("--source", str(document), env=env) as served:
+    with serve_cli("--source", str(document), "--access-log", env=env) as served:
         yield served
 
 
@@ -888,3 +888,15 @@ def test_without_keys_only_loopback_is_answered(flags: Flags, allow: bool) -> No
     else:
         assert response.status_code == 403
         assert response.json()["errorDetails"].startswith("this service has no API keys")
+
+
+def test_the_access_log_is_off_unless_asked_for() -> None:
+    """Query strings carry tenant ids and attributes: `flagkit serve` logs none by default."""
+    with serve_cli("--source", str(EXAMPLES / "flags.json")) as server, server.client() as client:
+        client.get(
+            "/v1/flags/featureA", params={"tenant": "acme", "attr": "email=bob@corp.example"}
+        )
+        client.get("/readyz")
+        client.get("/healthz")
+    assert "bob@corp.example" not in server.log()
+    assert "GET /healthz" not in server.log()

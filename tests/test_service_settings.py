@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import flagkit
 from flagkit import ConfigurationError
 from service.settings import Settings
 from service.source import open_flags, source_kind
@@ -149,3 +150,37 @@ def test_open_flags_on_a_file_refreshes_on_its_own_thread() -> None:
         assert [thread.name for thread in started] == [f"flagkit-refresh file:{EXAMPLE}"]
     finally:
         flags.close()
+
+
+def test_the_loader_does_not_retry_a_configuration_error() -> None:
+    from service.state import FlagsLoader
+
+    attempts: list[int] = []
+
+    def open_flags_badly() -> flagkit.Flags:
+        attempts.append(1)
+        raise ConfigurationError("poll_interval must be from 15 to 86400 seconds, got 5")
+
+    loader = FlagsLoader(open_flags_badly)
+    loader.start()
+    assert loader.wait(timeout=10) is False  # The thread ended: it is not waiting to retry.
+    assert attempts == [1]
+    assert loader.error == (
+        "configuration error, not retrying: poll_interval must be from 15 to 86400 seconds, got 5"
+    )
+    loader.stop()
+
+
+def test_an_agent_source_makes_one_attempt_per_load(tmp_path: Path) -> None:
+    """The loader retries; `open_flags` must not also wait out the agent's start-up timeout."""
+    import socket
+    import time
+
+    with socket.socket() as closed:  # A port nobody listens on: connection refused.
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = Settings(source="agent://shop/prod/flags", agent_url=f"http://127.0.0.1:{port}")
+    began = time.monotonic()
+    with pytest.raises(flagkit.SourceError, match=r"[Cc]onnection refused"):
+        open_flags(settings)
+    assert time.monotonic() - began < 5  # not the 30 s from_agent waits by default

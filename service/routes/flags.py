@@ -99,7 +99,7 @@ async def get_flag(
 
 
 @router.get(
-    "/tenants/{tenant}/flags",
+    "/tenants/{tenant:path}/flags",  # :path, so an id with a "/" (sent as %2F) still matches
     operation_id="getTenantFlags",
     summary="Every flag for one tenant",
     response_model=TenantFlags,

@@ -29,7 +29,7 @@ from service.openapi_models import (
 )
 from service.routes import served_flags
 
-__all__ = ["CODE_DEFAULT_VARIANT", "router"]
+__all__ = ["CODE_DEFAULT_VARIANT", "failure_body", "router", "success_body"]
 
 CODE_DEFAULT_VARIANT = ""
 """The variant sent when the caller's own default applies: no flag document names it."""
