@@ -14,6 +14,8 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 import flagkit
 from flagkit.client import Flags
@@ -74,6 +76,12 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     metrics = app.state.metrics = Metrics(loader)
     install_error_handlers(app)
     app.include_router(ofrep.router)
+    # The hot route again, as a plain Starlette route in front of everything: the same
+    # endpoint, reached without FastAPI's router groups and dependency solving (half of
+    # its cost). The FastAPI route behind it is never matched; it documents the route.
+    app.router.routes.insert(
+        0, _PlainRoute(ofrep.SINGLE_FLAG_PATH, ofrep.evaluate_flag, methods=["POST"])
+    )
     app.include_router(flag_routes.router)
     app.include_router(ops.router)
     # The last added runs first: metrics see every request, the key is checked before the body.
@@ -82,6 +90,16 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.openapi = partial(_accurate_openapi, app, app.openapi)  # type: ignore[method-assign]
     return app
+
+
+class _PlainRoute(Route):
+    """A Starlette route that, like FastAPI's, names itself in `scope["route"]` (for metrics)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
 
 
 def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -103,3 +103,19 @@ def test_an_unexpected_error_is_a_json_500_without_details(flags: Flags) -> None
     response = asyncio.run(send())
     assert response.status_code == 500
     assert response.json() == {"errorDetails": "an internal error occurred; the server log has it"}
+
+
+def test_the_single_flag_route_is_served_in_front_of_fastapis_router_and_documented(
+    flags: Flags,
+) -> None:
+    from starlette.routing import Route
+
+    from service.routes import ofrep
+
+    app = create_app(Settings(allow_unauthenticated=True), flags=flags)
+    first = app.router.routes[0]
+    assert isinstance(first, Route)
+    assert (first.path, first.endpoint) == (ofrep.SINGLE_FLAG_PATH, ofrep.evaluate_flag)
+    assert "post" in app.openapi()["paths"][ofrep.SINGLE_FLAG_PATH]
+    assert ask(app, "POST", "/ofrep/v1/evaluate/flags/featureA").json()["value"] is True
+    assert ask(app, "GET", "/ofrep/v1/evaluate/flags/featureA").status_code == 405

@@ -29,7 +29,13 @@ from service.openapi_models import (
 )
 from service.routes import served_flags
 
-__all__ = ["CODE_DEFAULT_VARIANT", "failure_body", "router", "success_body"]
+__all__ = [
+    "CODE_DEFAULT_VARIANT",
+    "SINGLE_FLAG_PATH",
+    "failure_body",
+    "router",
+    "success_body",
+]
 
 CODE_DEFAULT_VARIANT = ""
 """The variant sent when the caller's own default applies: no flag document names it."""
@@ -128,8 +134,12 @@ def failure_body(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+SINGLE_FLAG_PATH = "/ofrep/v1/evaluate/flags/{key}"
+"""The single-flag route, which `service.app` also serves as a plain Starlette route."""
+
+
 @router.post(
-    "/evaluate/flags/{key}",
+    SINGLE_FLAG_PATH.removeprefix("/ofrep/v1"),
     operation_id="evaluateFlag",
     summary="Evaluate one flag",
     response_model=EvaluationSuccess,
