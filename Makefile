@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/flags.json
 
-.PHONY: test lint typecheck unit run bench clean
+.PHONY: test lint typecheck unit run bench bench-service clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ run: $(VENV)/.run-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/hot_path.py
+
+# OFREP evaluations over HTTP against a bare route of the same app (about 2 minutes).
+bench-service: $(VENV)/.dev-installed
+	$(BIN)/python bench/service_load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info
