@@ -455,12 +455,16 @@ class Flags:
         runs: a fetch still in flight is dropped when it ends (close() does not wait
         for it), a callback that is running is waited for (unless close() is called
         from it), and swaps not yet announced are not announced. `refresh()` does
-        nothing afterwards.
+        nothing afterwards. A source's own connections (the boto3 client flagkit made
+        for AppConfig) are closed.
         """
         with self._swap_lock:
             self._closed.set()
         if self._refresher is not None:
             self._refresher.stop()
+        close_source = getattr(self._source, "close", None)
+        if close_source is not None:
+            close_source()  # flagkit's own boto3 client and its connections
         if self._notifier == threading.get_ident():
             self._pending.clear()  # Called from a callback: the loop announcing stops after it.
             return

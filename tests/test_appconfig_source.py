@@ -826,3 +826,20 @@ def test_start_with_nothing_lists_every_attempt(
             f"  fallback:file:{missing_fallback}: cannot read flag document "
             f"'{missing_fallback}': No such file or directory"
         )
+
+
+def test_close_closes_the_client_flagkit_made_but_not_a_callers(
+    endpoint: AppConfigEndpoint, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    own = harness.appconfig(own_client=True)
+    theirs = harness.appconfig()
+    closed: list[str] = []
+    for name, flags in (("own", own), ("theirs", theirs)):
+        client = flags._source._client  # type: ignore[attr-defined]
+        assert client is not None
+        monkeypatch.setattr(client, "close", lambda name=name: closed.append(name))
+    own.close()
+    theirs.close()
+    assert closed == ["own"]
+    assert own.version == "1"  # reading goes on from the served document

@@ -144,6 +144,16 @@ class AppConfigSource:
         content = document_bytes(body, content_type, self.description)
         return Snapshot(content, response.get("VersionLabel") or content_version(content))
 
+    def close(self) -> None:
+        """Close the boto3 client flagkit made (its connection pool); a caller's is left open.
+
+        Does not wait for a fetch in flight: that one fails or ends, and `Flags` drops it.
+        """
+        if self._owns_client:
+            client, self._client = self._client, None
+            if client is not None:
+                client.close()
+
     def reset_after_fork(self) -> None:
         """In a forked child: a new lock, client and session; nothing shared with the parent."""
         self._lock = threading.Lock()
