@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -88,6 +89,14 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyGuard, settings=settings)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    if settings.cors_origins:  # Outermost: a browser's preflight carries no API key.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag"],
+        )
     app.openapi = partial(_accurate_openapi, app, app.openapi)  # type: ignore[method-assign]
     return app
 

@@ -13,6 +13,7 @@
 | `FLAGKIT_MAX_BODY_BYTES` | 65536 | larger request bodies get 413 |
 | `FLAGKIT_MAX_CONTEXT_ATTRIBUTES` | 64 | more context keys get 400 |
 | `FLAGKIT_MAX_CONTEXT_STRING` | 1024 | a longer context key or string value gets 400 |
+| `FLAGKIT_CORS_ORIGINS` | none | comma-separated origins browsers may call from (`*` for any) |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     max_context_attributes: int = 64
     max_context_string: int = 1024
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.poll_interval is not None and self.poll_interval <= 0:
@@ -84,6 +86,11 @@ class Settings:
             max_body_bytes=_number(env, "FLAGKIT_MAX_BODY_BYTES", int, 64 * 1024),
             max_context_attributes=_number(env, "FLAGKIT_MAX_CONTEXT_ATTRIBUTES", int, 64),
             max_context_string=_number(env, "FLAGKIT_MAX_CONTEXT_STRING", int, 1024),
+            cors_origins=tuple(
+                origin.strip()
+                for origin in env.get("FLAGKIT_CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
         )
 
 

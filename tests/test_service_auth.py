@@ -119,3 +119,47 @@ def test_the_single_flag_route_is_served_in_front_of_fastapis_router_and_documen
     assert "post" in app.openapi()["paths"][ofrep.SINGLE_FLAG_PATH]
     assert ask(app, "POST", "/ofrep/v1/evaluate/flags/featureA").json()["value"] is True
     assert ask(app, "GET", "/ofrep/v1/evaluate/flags/featureA").status_code == 405
+
+
+def test_cors_lets_a_browser_provider_preflight_and_read_the_etag(flags: Flags) -> None:
+    app = create_app(
+        Settings(api_keys=frozenset({KEY}), cors_origins=("https://app.example",)), flags=flags
+    )
+
+    async def send() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://192.0.2.2") as http:
+            preflight = await http.options(
+                "/ofrep/v1/evaluate/flags",
+                headers={
+                    "Origin": "https://app.example",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
+            bulk = await http.post(
+                "/ofrep/v1/evaluate/flags",
+                json=ACME,
+                headers={"Origin": "https://app.example", "Authorization": f"Bearer {KEY}"},
+            )
+            stranger = await http.options(
+                "/ofrep/v1/evaluate/flags",
+                headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+            )
+            return preflight, bulk, stranger
+
+    preflight, bulk, stranger = asyncio.run(send())
+    assert preflight.status_code == 200  # answered before the key check: preflights carry none
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    assert bulk.status_code == 200
+    assert bulk.headers["access-control-allow-origin"] == "https://app.example"
+    assert "etag" in bulk.headers["access-control-expose-headers"].lower()
+    assert stranger.status_code == 400
+    assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_no_cors_headers_unless_origins_are_configured(flags: Flags) -> None:
+    app = create_app(Settings(api_keys=frozenset({KEY})), flags=flags)
+    response = ask(app, "POST", "/ofrep/v1/evaluate/flags", key=KEY)
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers

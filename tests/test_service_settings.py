@@ -184,3 +184,8 @@ def test_an_agent_source_makes_one_attempt_per_load(tmp_path: Path) -> None:
     with pytest.raises(flagkit.SourceError, match=r"[Cc]onnection refused"):
         open_flags(settings)
     assert time.monotonic() - began < 5  # not the 30 s from_agent waits by default
+
+
+def test_cors_origins_are_read_as_a_list() -> None:
+    settings = Settings.from_env({"FLAGKIT_CORS_ORIGINS": "https://a.example, https://b.example,"})
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
