@@ -18,6 +18,7 @@ import hmac
 import ipaddress
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import error_response
@@ -96,7 +97,8 @@ class ApiKeyGuard:
                 return
         await self.app(scope, receive, send)
 
-    def _refusal(self, scope: Scope) -> Any:
+    def _refusal(self, scope: Scope) -> Response | None:
+        """The error response for a request without access, or None when it may pass."""
         if not self.keys:
             server = scope.get("server")
             if self.open_beyond_loopback or server is None or _is_loopback(server[0]):

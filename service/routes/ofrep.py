@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from flagkit.model import ErrorCode, Evaluation
 from service.context import ContextError, ContextLimits, tenant_from_body
-from service.errors import ServiceError, error_response
+from service.errors import ServiceError
 from service.metrics import UNKNOWN_FLAG, Metrics
 from service.openapi_models import (
     BulkEvaluationFailure,
@@ -165,9 +165,10 @@ async def evaluate_flag(request: Request) -> Response:
         return Response(json.dumps(success_body(evaluation)), media_type="application/json")
     known = evaluation.error_code is not ErrorCode.FLAG_NOT_FOUND
     metrics.count_evaluation(key if known else UNKNOWN_FLAG, evaluation.reason)
-    body = failure_body(evaluation)
-    return error_response(
-        400 if known else 404, body["errorDetails"], evaluation.error_code, key=key
+    return Response(
+        json.dumps(failure_body(evaluation)),
+        status_code=400 if known else 404,
+        media_type="application/json",
     )
 
 
