@@ -8,11 +8,11 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from flagkit._frozen import Frozen
 from flagkit.compiler import compile_document
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, changed_flags, load_document
 from flagkit.errors import ConfigurationError, DocumentError, FlagkitError, SourceError
@@ -51,8 +51,7 @@ RefreshMode = Literal["thread", "on_read", "manual"]
 than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
 
 
-@dataclass(frozen=True, slots=True)
-class FlagsStatus:
+class FlagsStatus(Frozen):
     """How fresh the served document is, and what went wrong last.
 
     `source` is where documents come from; `origin` where the one being served came
@@ -291,8 +290,8 @@ class Flags:
         if tenant.__class__ is str:
             on = decider(tenant, None, EMPTY_ATTRIBUTES).on
         elif tenant.__class__ is Tenant and tenant._problem is None:
-            # __post_init__ made `attributes` a mapping and found no problem with the fields.
-            on = decider(tenant.id, tenant.tier, tenant.attributes).on  # type: ignore[arg-type]
+            # Tenant.__init__ made `attributes` a mapping and found no problem with the fields.
+            on = decider(tenant.id, tenant.tier, tenant.attributes).on
         else:
             parts = tenant_parts(tenant)
             if isinstance(parts, str):  # A malformed tenant: only the kill switch still answers.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from flagkit._frozen import Frozen
 from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
 from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
 
@@ -58,8 +58,7 @@ _RESERVED_DOCUMENT_KEYS = ("$schema", "_segments")
 _RESERVED_FLAG_KEYS_SORTED = tuple(sorted(RESERVED_FLAG_KEYS))
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedDocument:
+class CheckedDocument(Frozen):
     """A document that passed every check, with the warnings (likely typos) it produced."""
 
     document: Mapping[str, Any]

@@ -20,7 +20,8 @@ can serve a single answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from flagkit._frozen import Frozen
 
 __all__ = [
     "ConfigurationError",
@@ -38,8 +39,7 @@ MAX_PROBLEMS_SHOWN = 20
 """A DocumentError's message lists this many problems; `.problems` holds them all."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Frozen):
     """One thing wrong with a document: where (a JSON path) and what."""
 
     path: str

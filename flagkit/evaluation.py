@@ -192,7 +192,7 @@ def tenant_parts(tenant: object) -> tuple[str | None, str | None, Mapping[str, A
     if isinstance(tenant, Tenant):
         if tenant._problem is not None:
             return tenant._problem
-        return tenant.id, tenant.tier, tenant.attributes  # type: ignore[return-value]
+        return tenant.id, tenant.tier, tenant.attributes
     if isinstance(tenant, Mapping):
         id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
         tenant_id = None if id_key is None else tenant[id_key]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
+from flagkit._frozen import Frozen
 from flagkit.model import ErrorCode, Reason
 
 __all__ = [
@@ -39,8 +39,7 @@ USE_DEFAULT: Final = _UseDefault()
 """A decision's value when the caller's default is what gets served."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(Frozen):
     """One precomputed answer of one flag: on/off, value, variant, reason and the deciding rule.
 
     `on` is None when the caller's default applies because of an error.
@@ -55,8 +54,7 @@ class Decision:
     error_message: str | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Split:
+class Split(Frozen, eq=False):
     """A weighted split of variants: `cumulative[i]` is the running weight up to `decisions[i]`."""
 
     cumulative: tuple[int, ...]
@@ -83,8 +81,7 @@ class Operator(enum.Enum):
     EXISTS = "exists"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Condition:
+class Condition(Frozen, eq=False):
     """`attribute` (`id`, `tier` or a tenant attribute) tested with `operator` against `operand`.
 
     `operand` is the scalar for (not)equals, a frozenset of `json_key`s for (not)in and
@@ -97,8 +94,7 @@ class Condition:
     operand: Any
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Rule:
+class Rule(Frozen, eq=False):
     """A compiled rule: when every condition holds, serve `outcome`, or split by `threshold`.
 
     With a `threshold` (a percentage rule), tenants ranked below it get `outcome`
@@ -112,8 +108,7 @@ class Rule:
     off: Decision | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
-class CompiledFlag:
+class CompiledFlag(Frozen, eq=False):
     """A flag ready to evaluate; fields follow the evaluation order of the contract."""
 
     key: str
@@ -146,8 +141,7 @@ class CompiledFlag:
         return f"<CompiledFlag {self.key!r}>"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class FlagSet:
+class FlagSet(Frozen, eq=False):
     """Every flag of one document version, by key, plus the segments and the checked
     document they were compiled from.
 

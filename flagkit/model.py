@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from flagkit._frozen import Frozen
 
 __all__ = ["EMPTY_ATTRIBUTES", "ErrorCode", "Evaluation", "Reason", "Tenant"]
 
@@ -39,8 +40,7 @@ class ErrorCode(enum.StrEnum):
     GENERAL = "GENERAL"
 
 
-@dataclass(frozen=True, slots=True)
-class Tenant:
+class Tenant(Frozen):
     """Who a flag is evaluated for.
 
     `id` is hashed for percentage rollouts and matched against tenant lists exactly
@@ -53,14 +53,23 @@ class Tenant:
     """
 
     id: str | None
-    tier: str | None = None
-    attributes: Mapping[str, Any] | None = None
-    _problem: str | None = field(default=None, init=False, repr=False, compare=False)
+    tier: str | None
+    attributes: Mapping[str, Any]
+    _problem: str | None
 
-    def __post_init__(self) -> None:
-        if self.attributes is None:
-            object.__setattr__(self, "attributes", EMPTY_ATTRIBUTES)
-        object.__setattr__(self, "_problem", tenant_problem(self.id, self.tier, self.attributes))
+    def __init__(
+        self,
+        id: str | None,
+        tier: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        if attributes is None:
+            attributes = EMPTY_ATTRIBUTES
+        initialize = object.__setattr__
+        initialize(self, "id", id)
+        initialize(self, "tier", tier)
+        initialize(self, "attributes", attributes)
+        initialize(self, "_problem", tenant_problem(id, tier, attributes))
 
 
 def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str | None:
@@ -74,8 +83,7 @@ def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str |
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(Frozen):
     """The full answer for one flag and one tenant; it never needs an exception to explain itself.
 
     `rule` names the step that decided (`kill-switch`, `requires:payments`,
@@ -93,7 +101,7 @@ class Evaluation:
     rule: str | None = None
     error_code: ErrorCode | None = None
     error_message: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
+    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES
     version: str | None = None
 
     def flag_metadata(self) -> dict[str, bool | str | int | float]:

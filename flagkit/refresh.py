@@ -15,13 +15,13 @@ import random
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from flagkit._frozen import Frozen
 
 __all__ = ["Backoff", "RefreshThread"]
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
+class Backoff(Frozen):
     """Delay before retry number `failures` (1, 2, ...): `base * 2**(failures-1)`, capped, jittered.
 
     The jitter draws from [delay/2, delay], so a fleet of processes that failed

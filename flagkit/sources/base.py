@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from flagkit._frozen import Frozen
 
 __all__ = ["BoundedSource", "Snapshot", "Source"]
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Frozen):
     """One version of a document as a source delivered it, before any checking.
 
     `content` is the raw bytes; `version` is the source's label for it (AppConfig's
