@@ -14,11 +14,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Check", "compile_check", "ecma_pattern", "is_json_integer", "is_json_number"]
 
-Check = Callable[[Any], bool]
+Check = Callable[["Any"], bool]
 
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
 _STRING_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern"})

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flagkit.errors import SourceError
-from flagkit.sources.base import Snapshot
+from flagkit.sources.snapshot import Snapshot
 
 __all__ = ["BackupSource", "save_backup", "saved_at"]
 

@@ -9,8 +9,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from functools import partial
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
 
 from flagkit._frozen import Frozen
 from flagkit.compiler import compile_document
@@ -19,14 +17,18 @@ from flagkit.errors import ConfigurationError, DocumentError, FlagkitError, Sour
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
-from flagkit.sources.base import BoundedSource, Snapshot, Source
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
 if TYPE_CHECKING:
     import logging
+    from types import TracebackType
+    from typing import Any, Literal, TypeAlias
 
     from flagkit.refresh import RefreshThread
+    from flagkit.sources.base import Source
+    from flagkit.sources.snapshot import Snapshot
 
 __all__ = ["ChangeCallback", "Flags", "FlagsStatus", "RefreshMode", "StatusCallback"]
 
@@ -46,9 +48,19 @@ _LAST_ATTEMPT = 0.25
 """At start-up, the least time (seconds) worth a last attempt before `startup_timeout` ends."""
 
 
-RefreshMode = Literal["thread", "on_read", "manual"]
-"""`thread`: a background thread polls; `on_read`: a read that finds the document older
-than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
+if TYPE_CHECKING:
+    RefreshMode: TypeAlias = Literal["thread", "on_read", "manual"]
+    """`thread`: a background thread polls; `on_read`: a read that finds the document older
+    than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
+else:
+
+    def __getattr__(name: str) -> object:
+        """`RefreshMode` on first use: `import flagkit` need not load typing."""
+        if name == "RefreshMode":
+            from typing import Literal
+
+            return Literal["thread", "on_read", "manual"]
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class FlagsStatus(Frozen):
@@ -499,7 +511,11 @@ class Flags:
         """
         deadline = time.monotonic() + startup_timeout
         source = self._source
-        bounded = source if startup_timeout > 0 and isinstance(source, BoundedSource) else None
+        bounded = None
+        if startup_timeout > 0:
+            from flagkit.sources.base import BoundedSource  # a Protocol: typing, so not at import
+
+            bounded = source if isinstance(source, BoundedSource) else None
         last = min(_LAST_ATTEMPT, startup_timeout / 4)  # the time kept for a last attempt
         while True:
             self._last_attempt = time.time()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from flagkit._frozen import Frozen
 from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
 from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",

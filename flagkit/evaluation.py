@@ -10,7 +10,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
 
 from mmh3 import hash as _murmur3_32
 
@@ -28,9 +27,13 @@ from flagkit.flagset import (
 )
 from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant, tenant_problem
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["Decider", "decide", "decider_for", "evaluate", "hash32", "tenant_parts"]
 
-Decider = Callable[[str | None, str | None, Mapping[str, Any]], Decision]
+Decider = Callable[[str | None, str | None, "Mapping[str, Any]"], Decision]
 """`decider(tenant_id, tier, attributes)`: one flag's `decide`, bound and possibly specialised."""
 
 _ID_KEYS = ("id", "tenant", "targetingKey")

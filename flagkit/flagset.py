@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, Final
 
 from flagkit._frozen import Frozen
 from flagkit.model import ErrorCode, Reason
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = [
     "USE_DEFAULT",

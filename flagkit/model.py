@@ -5,9 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
 from flagkit._frozen import Frozen
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["EMPTY_ATTRIBUTES", "ErrorCode", "Evaluation", "Reason", "Tenant"]
 

@@ -178,12 +178,13 @@ def test_equal_fields_make_equal_values_and_round_trip(x: int, y: int, label: st
     assert (point == Point(x + 1, y, label)) is False
 
 
-def test_loading_a_document_imports_neither_dataclasses_nor_inspect(tmp_path: Path) -> None:
+def test_loading_a_document_skips_heavy_modules(tmp_path: Path) -> None:
     """The start-up budget: `import flagkit; Flags.from_file()` stays clear of heavy modules."""
     program = (
         "import sys, flagkit\n"
         "flagkit.Flags.from_file(sys.argv[1])\n"
-        "print(sorted({'dataclasses', 'inspect', 'jsonschema', 'boto3'} & set(sys.modules)))\n"
+        "heavy = {'dataclasses', 'inspect', 'typing', 'jsonschema', 'boto3'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
     )
     document = tmp_path / "flags.json"
     document.write_text('{"featureA": {"enabled": true, "percentage": 25}}')

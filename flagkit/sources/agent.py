@@ -15,8 +15,8 @@ import urllib.request
 
 from flagkit.errors import SourceError
 from flagkit.sources.appconfig import document_bytes
-from flagkit.sources.base import Snapshot
 from flagkit.sources.file import content_version
+from flagkit.sources.snapshot import Snapshot
 
 __all__ = ["DEFAULT_AGENT_URL", "AgentSource"]
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from flagkit.errors import ConfigurationError, Problem, SchemaValidationError, SourceError
 from flagkit.schema import ROOT
-from flagkit.sources.base import Snapshot
 from flagkit.sources.file import content_version
+from flagkit.sources.snapshot import Snapshot
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -9,7 +9,7 @@ from mmh3 import hash128
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import Problem, SchemaValidationError, SourceError
 from flagkit.schema import ROOT
-from flagkit.sources.base import Snapshot
+from flagkit.sources.snapshot import Snapshot
 
 __all__ = ["FileSource", "content_version"]
 
