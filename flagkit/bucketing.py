@@ -14,6 +14,7 @@ line here changes who sees what: it is a breaking change.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import chain
 
 from mmh3 import hash as _murmur3_32
@@ -23,6 +24,7 @@ __all__ = [
     "VARIANT_SEED",
     "bucket_rank",
     "in_rollout",
+    "rollout_table",
     "rollout_threshold",
     "variant_bucket",
 ]
@@ -46,6 +48,24 @@ checks the table against the formula for every residue.
 def rollout_threshold(percentage: float) -> int:
     """The rank below which a tenant is in a rollout of `percentage` (0-100) %: 0 ... 10000."""
     return round(percentage * 100)
+
+
+@lru_cache(maxsize=256)
+def rollout_table(threshold: int) -> bytes:
+    """`rollout_table(t)[h % 10000]` is 1 when the formula's rank of `h` is below `t`, else 0.
+
+    The same answers as `RANK_OF_RESIDUE[h % 10000] < t`, from 10 KB that stay in the
+    CPU's cache instead of 10,000 int objects that do not. Residue `100 * hi + lo` has
+    rank `100 * lo + hi`, which is below `t = 100 * a + b` when `lo < a`, or `lo == a`
+    and `hi < b`; so the table is `b` rows of `a + 1` ones, then `100 - b` rows of `a`
+    ones, each row 100 long. Documents share a table per threshold.
+    """
+    if not 0 <= threshold <= 10_000:
+        raise ValueError(f"a rollout threshold is 0 ... 10000, got {threshold}")
+    whole, part = divmod(threshold, 100)
+    with_part = b"\x01" * (whole + 1) + b"\x00" * (99 - whole)
+    without = b"\x01" * whole + b"\x00" * (100 - whole)
+    return with_part * part + without * (100 - part)
 
 
 def bucket_rank(salt: str, key: str) -> int:

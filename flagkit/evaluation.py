@@ -13,7 +13,7 @@ from functools import partial
 
 from mmh3 import hash as _murmur3_32
 
-from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED
+from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED, rollout_table
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
@@ -111,15 +111,14 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
     threshold, prefix = flag.threshold, flag.hash_prefix
     rollout_on, rollout_off = flag.rollout_on, flag.rollout_off
     fallthrough, missing_key, invalid_key = flag.fallthrough, flag.missing_key, flag.invalid_key
-    rank, murmur3 = _RANK, _murmur3_32
+    in_rollout = rollout_table(threshold) if threshold >= 0 else b""
+    murmur3 = _murmur3_32
 
     def decide_lists_and_rollout(
         tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
     ) -> Decision:
-        if listed and tenant_id:  # A tenant without an id is in no list.
-            hit = listed.get(tenant_id)
-            if hit is not None:
-                return hit
+        if tenant_id in listed:  # Ids in lists are never empty; None is in no list.
+            return listed[tenant_id]
         if tier is not None and tier in tiers:
             return on_tier  # type: ignore[return-value]
         if threshold >= 0:
@@ -132,7 +131,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
                 h = hash32(text, 0)
                 if h is None:
                     return invalid_key
-            if rank[h % 10_000] < threshold:  # type: ignore[operator]
+            if in_rollout[h % 10_000]:  # type: ignore[operator]
                 return rollout_on  # type: ignore[return-value]
             return rollout_off
         return fallthrough  # type: ignore[return-value]

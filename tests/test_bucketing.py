@@ -34,6 +34,7 @@ from flagkit.bucketing import (
     VARIANT_SEED,
     bucket_rank,
     in_rollout,
+    rollout_table,
     rollout_threshold,
     variant_bucket,
 )
@@ -151,6 +152,29 @@ def test_rank_table_matches_the_formula_for_every_residue() -> None:
     assert len(RANK_OF_RESIDUE) == 10_000
     for residue in range(10_000):
         assert RANK_OF_RESIDUE[residue] == rank_formula(residue), residue
+
+
+def rollout_table_expected(threshold: int) -> bytes:
+    return bytes(RANK_OF_RESIDUE[residue] < threshold for residue in range(10_000))
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 99, 100, 101, 2_500, 5_050, 9_900, 9_999, 10_000])
+def test_rollout_table_says_rank_below_threshold_for_every_residue(threshold: int) -> None:
+    assert rollout_table(threshold) == rollout_table_expected(threshold)
+    assert sum(rollout_table(threshold)) == threshold
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_rollout_table_matches_the_rank_table_at_any_threshold(threshold: int) -> None:
+    assert rollout_table(threshold) == rollout_table_expected(threshold)
+
+
+@pytest.mark.parametrize("threshold", [-1, 10_001])
+def test_rollout_table_refuses_thresholds_outside_the_ranks(threshold: int) -> None:
+    with pytest.raises(
+        ValueError, match=rf"^a rollout threshold is 0 \.\.\. 10000, got {threshold}$"
+    ):
+        rollout_table(threshold)
     assert sorted(RANK_OF_RESIDUE) == list(range(10_000))
 
 
