@@ -4,7 +4,7 @@ A subclass lists annotated fields, with defaults where wanted, exactly as a
 `@dataclass(frozen=True, slots=True)` would; type checkers treat it as one
 (PEP 681, `dataclass_transform`): the generated `__init__` is checked and
 assigning to a field is an error. At run time the class gets `__slots__`, an
-`__init__` generated once, a `__repr__`, `__eq__` and `__hash__` over its public
+`__init__` compiled on its first call, a `__repr__`, `__eq__` and `__hash__` over its public
 fields (a class may define its own, or pass `eq=False` to compare by identity),
 pickling, and a `__setattr__` that refuses.
 
@@ -58,7 +58,7 @@ def _init_parameters(class_name: str, fields: tuple[str, ...], defaults: dict[st
     for field in fields:
         if field in defaults:
             parameters.append(f"{field}=__default_{field}")
-        elif parameters and parameters[-1].count("="):
+        elif parameters and "=" in parameters[-1]:
             raise TypeError(f"{class_name}: non-default field {field!r} follows a default one")
         else:
             parameters.append(field)
