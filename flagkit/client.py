@@ -157,8 +157,7 @@ class Flags:
         if as_of is not None:  # A backup: as old as when it was saved.
             self._fresh_at = min(as_of, self._fresh_at)
         self._refresher: RefreshThread | None = None
-        if refresh_mode != "manual":
-            _polled_flags.add(self)
+        _live_flags.add(self)  # fresh locks in a forked child, whatever the mode
         if refresh_mode == "thread":
             from flagkit.refresh import RefreshThread
 
@@ -741,16 +740,17 @@ def _logger() -> logging.Logger:
     return logging.getLogger(LOGGER_NAME)
 
 
-_polled_flags: weakref.WeakSet[Flags] = weakref.WeakSet()
+_live_flags: weakref.WeakSet[Flags] = weakref.WeakSet()
+"""Every `Flags` made: a forked child gives each fresh locks and a fresh source session."""
 
 
-def _reset_polled_flags_in_child() -> None:
+def _reset_live_flags_in_child() -> None:
     # Registered before flagkit.refresh's handler, so locks are fresh before threads restart.
-    for flags in list(_polled_flags):
+    for flags in list(_live_flags):
         flags._reset_after_fork()
 
 
-os.register_at_fork(after_in_child=_reset_polled_flags_in_child)
+os.register_at_fork(after_in_child=_reset_live_flags_in_child)
 
 
 class _ReadRefreshingFlags(Flags):

@@ -336,6 +336,45 @@ def _read_report(fd: int, pid: int, timeout: float) -> dict[str, Any]:
     return report
 
 
+def _refreshing_child(flags: Flags, report_to: int) -> NoReturn:
+    """Runs in the forked child: refresh once by hand, report, and leave at once."""
+    code = 1
+    try:
+        changed = flags.refresh()
+        report = {"changed": changed, "version": flags.version, "answers": answers(flags)}
+        os.write(report_to, json.dumps(report).encode())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_manual_flags_refreshes_in_a_child_forked_mid_refresh(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="manual")
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    read_end, write_end = os.pipe()
+    # Another thread is inside refresh() at the moment of the fork: the child inherits
+    # the lock held, and nobody in the child will ever release it.
+    with flags._refresh_lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _refreshing_child(flags, write_end)
+    os.close(write_end)
+
+    report = _read_report(read_end, pid, timeout=15)  # a deadlocked child reports nothing
+
+    assert report == {"changed": True, "version": "2", "answers": answers_of(V2)}
+    assert flags.version == "1"  # the parent's copy did not move
+    # The child fetched with its own session, so the parent's token is still good.
+    assert flags.refresh() is True
+    assert flags.version == "2"
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_refreshes_on_its_own(endpoint: AppConfigEndpoint, harness: Harness) -> None:
     endpoint.deploy(APP, ENV, PROFILE, V1)
