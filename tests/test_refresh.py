@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -336,6 +337,19 @@ def _read_report(fd: int, pid: int, timeout: float) -> dict[str, Any]:
     return report
 
 
+def _fork_into(child: Callable[[Flags, int], NoReturn], flags: Flags) -> tuple[int, int]:
+    """Fork; the child runs `child(flags, write_end)`, the parent gets (pid, read_end)."""
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
+        pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        child(flags, write_end)
+    os.close(write_end)
+    return pid, read_end
+
+
 def _refreshing_child(flags: Flags, report_to: int) -> NoReturn:
     """Runs in the forked child: refresh once by hand, report, and leave at once."""
     code = 1
@@ -355,16 +369,10 @@ def test_a_manual_flags_refreshes_in_a_child_forked_mid_refresh(
     endpoint.deploy(APP, ENV, PROFILE, V1)
     flags = harness.appconfig(refresh_mode="manual")
     endpoint.deploy(APP, ENV, PROFILE, V2)
-    read_end, write_end = os.pipe()
     # Another thread is inside refresh() at the moment of the fork: the child inherits
     # the lock held, and nobody in the child will ever release it.
-    with flags._refresh_lock, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            _refreshing_child(flags, write_end)
-    os.close(write_end)
+    with flags._refresh_lock:
+        pid, read_end = _fork_into(_refreshing_child, flags)
 
     report = _read_report(read_end, pid, timeout=15)  # a deadlocked child reports nothing
 
@@ -384,14 +392,7 @@ def test_a_forked_child_refreshes_on_its_own(endpoint: AppConfigEndpoint, harnes
     endpoint.deploy(APP, ENV, PROFILE, V2)
     # The thread has just finished a poll and waits a whole interval: fork now, between polls.
     assert waiter.wait_for_version("2", timeout=3)
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() with threads
-        pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(flags, write_end)
-    os.close(write_end)
+    pid, read_end = _fork_into(_child, flags)
     # The parent stops polling: whatever the child learns, its own thread fetched.
     flags.close()
     endpoint.deploy(APP, ENV, PROFILE, V3)
