@@ -6,7 +6,8 @@ A subclass lists annotated fields, with defaults where wanted, exactly as a
 assigning to a field is an error. At run time the class gets `__slots__`, an
 `__init__` compiled on its first call, a `__repr__`, `__eq__` and `__hash__` over its public
 fields (a class may define its own, or pass `eq=False` to compare by identity),
-pickling, and a `__setattr__` that refuses.
+pickling (a read-only mapping field travels as a dict), and a `__setattr__` that
+refuses.
 
 Why not `dataclasses` itself: importing it (it imports `inspect`) and building a
 dozen frozen dataclasses took about 30 ms, most of the 40 ms that
@@ -26,6 +27,7 @@ repr, the comparison and the hash. A class with a private field defines its own
 from __future__ import annotations
 
 from operator import attrgetter
+from types import MappingProxyType
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
@@ -44,10 +46,16 @@ class FrozenInstanceError(AttributeError):
     """Raised on an attempt to assign or delete a field of a `Frozen` value."""
 
 
-def _rebuild(cls: type[Frozen], values: tuple[Any, ...]) -> Frozen:
-    """Unpickle or copy a `Frozen` value: its fields as they were, without `__init__`."""
+def _rebuild(cls: type[Frozen], values: tuple[Any, ...], proxied: tuple[int, ...] = ()) -> Frozen:
+    """Unpickle or copy a `Frozen` value: its fields as they were, without `__init__`.
+
+    The fields at `proxied` were read-only mappings (which pickle cannot carry) sent as
+    dicts; they become read-only mappings again.
+    """
     value = object.__new__(cls)
-    for field, field_value in zip(cls.__frozen_fields__, values, strict=True):
+    for index, (field, field_value) in enumerate(zip(cls.__frozen_fields__, values, strict=True)):
+        if index in proxied:
+            field_value = MappingProxyType(field_value)
         object.__setattr__(value, field, field_value)
     return value
 
@@ -174,5 +182,8 @@ class Frozen(metaclass=_FrozenMeta):
         raise FrozenInstanceError(f"cannot delete {name!r}: a {type(self).__name__} is frozen")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        values = tuple(getattr(self, field) for field in self.__frozen_fields__)
-        return _rebuild, (type(self), values)
+        values = [getattr(self, field) for field in self.__frozen_fields__]
+        proxied = tuple(i for i, value in enumerate(values) if type(value) is MappingProxyType)
+        for index in proxied:
+            values[index] = dict(values[index])
+        return _rebuild, (type(self), tuple(values), proxied)

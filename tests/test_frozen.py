@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flagkit import Problem, Tenant
+from flagkit import Flags, Problem, Tenant
 from flagkit._frozen import Frozen, FrozenInstanceError
 
 
@@ -152,6 +152,11 @@ def test_pattern_matching_uses_the_fields_in_order() -> None:
         pytest.param(Point(1, 2, "a"), id="point"),
         pytest.param(Problem("a.b", "wrong"), id="problem"),
         pytest.param(Tenant("acme", tier="gold", attributes={"plan": "x"}), id="tenant"),
+        pytest.param(Tenant("acme"), id="tenant-without-attributes"),
+        pytest.param(
+            Flags.from_dict({"a": {"enabled": True, "owner": "x"}}).evaluate("a", "acme"),
+            id="evaluation",
+        ),
     ],
 )
 def test_copies_and_pickles_keep_every_field(value: Frozen) -> None:
@@ -160,6 +165,10 @@ def test_copies_and_pickles_keep_every_field(value: Frozen) -> None:
         assert type(duplicate) is type(value)
         fields = value.__frozen_fields__
         assert [getattr(duplicate, f) for f in fields] == [getattr(value, f) for f in fields]
+        # A read-only mapping (pickle cannot carry one) comes back read-only.
+        assert [type(getattr(duplicate, f)) for f in fields] == [
+            type(getattr(value, f)) for f in fields
+        ]
 
 
 def test_a_required_field_after_a_default_is_refused() -> None:
