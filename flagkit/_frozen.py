@@ -3,35 +3,46 @@
 A subclass lists annotated fields, with defaults where wanted, exactly as a
 `@dataclass(frozen=True, slots=True)` would; type checkers treat it as one
 (PEP 681, `dataclass_transform`): the generated `__init__` is checked and
-assigning to a field is an error. At run time the class gets `__slots__`, an
-`__init__` compiled on its first call, a `__repr__`, `__eq__` and `__hash__` over its public
-fields (a class may define its own, or pass `eq=False` to compare by identity),
-pickling (a read-only mapping field travels as a dict), and a `__setattr__` that
-refuses.
+assigning to a field is an error. At run time the class gets:
 
-Why not `dataclasses` itself: importing it (it imports `inspect`) and building a
-dozen frozen dataclasses took about 30 ms, most of the 40 ms that
-`import flagkit; Flags.from_file(...)` may add to an interpreter's start. This
-module does the part flagkit uses for about 0.3 ms a class.
+- `__slots__` for the fields it adds, and an `__init__(self, field, ..., field=default)`
+  over every field, its bases' first (a field declared again keeps its place and takes
+  the new default);
+- `__repr__`, and `__eq__` and `__hash__` comparing the public fields as a tuple, for
+  values of exactly the same class (a class may define its own, or pass `eq=False` to
+  compare by identity);
+- `__match_args__`, `__replace__` (`copy.replace` on Python 3.13+), pickling (a read-only
+  mapping field travels as a dict) and a `__setattr__` that refuses.
 
-For the same reason the modules that `import flagkit` loads do not import
-`typing` at run time (about 6 ms): they write `TYPE_CHECKING = False` and import
-their annotations' names under `if TYPE_CHECKING:`, an idiom mypy reads as
-`typing.TYPE_CHECKING` (PEP 781).
+A subclass that declares no fields (one that only adds methods) inherits everything,
+including a hand-written `__init__`.
 
-Fields whose names start with `_` are private: kept in a slot, left out of the
-repr, the comparison and the hash. A class with a private field defines its own
-`__init__` to fill it.
+Fields whose names start with `_` are private: kept in a slot, left out of the repr,
+the comparison, the hash and `__match_args__`. A class with a private field writes its
+own `__init__`, and so must a subclass that adds fields to it.
+
+Why not `dataclasses` itself: importing it (it imports `inspect`) and building a dozen
+frozen dataclasses took about 30 ms, most of the 40 ms that
+`import flagkit; Flags.from_file(...)` may add to an interpreter's start. A `Frozen`
+class costs about 0.3 ms. What `dataclasses` offers beyond this is not here:
+`dataclasses.fields()`, `replace()` and `asdict()` do not apply, and the annotations are
+strings that name what modules import only for type checkers, so `typing.get_type_hints`
+(and tools built on it, like pydantic) cannot resolve them.
+
+For the same reason the modules that `import flagkit` loads do not import `typing` at
+run time (about 6 ms): they write `TYPE_CHECKING = False` and import their annotations'
+names under `if TYPE_CHECKING:`, an idiom mypy reads as `typing.TYPE_CHECKING` (PEP 781).
 """
 
 from __future__ import annotations
 
+import sys
 from operator import attrgetter
 from types import MappingProxyType
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from typing import Any, ClassVar, dataclass_transform
+    from typing import Any, ClassVar, Self, dataclass_transform
 else:
 
     def dataclass_transform(**_options: object) -> Any:
@@ -60,48 +71,52 @@ def _rebuild(cls: type[Frozen], values: tuple[Any, ...], proxied: tuple[int, ...
     return value
 
 
-def _init_parameters(class_name: str, fields: tuple[str, ...], defaults: dict[str, Any]) -> str:
-    """The parameter list of a generated `__init__`; refuses a required field after a default."""
+def _class_annotations(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The annotations of a class body being created, by name.
+
+    Strings under `from __future__ import annotations` (every flagkit module), values
+    otherwise; on Python 3.14+ without the future import the class body holds an
+    annotate function instead (PEP 649), which is asked for strings.
+    """
+    if "__annotations__" in namespace:
+        annotations: dict[str, Any] = namespace["__annotations__"]
+        return annotations
+    if sys.version_info >= (3, 14):
+        import annotationlib
+
+        annotate = annotationlib.get_annotate_from_class_namespace(namespace)
+        if annotate is not None:
+            return annotationlib.call_annotate_function(annotate, annotationlib.Format.STRING)
+    return {}
+
+
+def _is_class_variable(annotation: object) -> bool:
+    """Whether an annotation is `ClassVar[...]`, however it is spelt or evaluated."""
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return text.split("[", 1)[0].strip().rsplit(".", 1)[-1] == "ClassVar"
+
+
+def _generated_init(qualname: str, fields: tuple[str, ...], defaults: dict[str, Any]) -> Any:
+    """An `__init__(self, field, ..., field=default)` that sets each slot: as fast as a
+    hand-written one, with its parameter names and errors."""
     parameters = []
     for field in fields:
         if field in defaults:
             parameters.append(f"{field}=__default_{field}")
         elif parameters and "=" in parameters[-1]:
-            raise TypeError(f"{class_name}: non-default field {field!r} follows a default one")
+            name = qualname.rsplit(".", 1)[-1]
+            raise TypeError(f"{name}: non-default field {field!r} follows a default one")
         else:
             parameters.append(field)
-    return ", ".join(parameters)
-
-
-def _generated_init(cls: type, parameters: str, defaults: dict[str, Any]) -> Any:
-    """An `__init__(self, field, ..., field=default)` that sets each slot: fast, with the
-    parameter names and errors of a hand-written one."""
-    fields = cls.__frozen_fields__  # type: ignore[attr-defined]
     body = "".join(f"\n    __set(self, {field!r}, {field})" for field in fields) or "\n    pass"
-    source = f"def __init__(self, {parameters}):{body}\n"
+    source = f"def __init__(self, {', '.join(parameters)}):{body}\n"
     scope: dict[str, Any] = {f"__default_{field}": value for field, value in defaults.items()}
     scope["__set"] = object.__setattr__
     # The source is built from the class's own field names, which are identifiers.
     exec(source, scope)  # noqa: S102
     init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__qualname__ = f"{qualname}.__init__"
     return init
-
-
-def _init_on_first_use(cls: type, parameters: str, defaults: dict[str, Any]) -> Any:
-    """An `__init__` that generates the real one on the first call and puts it in its place.
-
-    Compiling an `__init__` is most of the cost of a class; a class that start-up
-    never instantiates (an error, a status) never pays it.
-    """
-
-    def __init__(self: Frozen, *args: Any, **kwargs: Any) -> None:
-        init = _generated_init(cls, parameters, defaults)
-        cls.__init__ = init  # type: ignore[misc]
-        init(self, *args, **kwargs)
-
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    return __init__
 
 
 def _repr_of(fields: tuple[str, ...]) -> Any:
@@ -112,9 +127,17 @@ def _repr_of(fields: tuple[str, ...]) -> Any:
     return __repr__
 
 
+def _tuple_of(fields: tuple[str, ...]) -> Any:
+    """A function giving a value's `fields` as a tuple (attrgetter alone unpacks one field)."""
+    if len(fields) == 1:
+        (field,) = fields
+        return lambda value: (getattr(value, field),)
+    return attrgetter(*fields) if fields else (lambda _value: ())
+
+
 def _comparison_of(fields: tuple[str, ...]) -> tuple[Any, Any]:
     """`__eq__` and `__hash__` over `fields`, for values of exactly the same class."""
-    values = attrgetter(*fields) if fields else (lambda _value: ())
+    values = _tuple_of(fields)
 
     def __eq__(self: Frozen, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -142,31 +165,53 @@ class _FrozenMeta(type):
         if not bases:  # `Frozen` itself: nothing to generate.
             return super().__new__(mcs, name, bases, namespace)
         inherited: tuple[str, ...] = ()
+        defaults: dict[str, Any] = {}
+        written_init = None  # a base whose `__init__` is hand-written
         for base in bases:
-            inherited += getattr(base, "__frozen_fields__", ())
-        own = tuple(
+            inherited += tuple(
+                field for field in getattr(base, "__frozen_fields__", ()) if field not in inherited
+            )
+            base_defaults = getattr(base, "__frozen_defaults__", {})
+            if base_defaults is None:
+                written_init = base
+            else:
+                defaults = {**base_defaults, **defaults}
+        declared = tuple(
             field
-            for field, annotation in namespace.get("__annotations__", {}).items()
-            if not str(annotation).startswith(("ClassVar", "Final"))
+            for field, annotation in _class_annotations(namespace).items()
+            if not _is_class_variable(annotation)
         )
-        defaults = {field: namespace.pop(field) for field in own if field in namespace}
-        namespace["__slots__"] = own
-        fields = inherited + own
+        added = tuple(field for field in declared if field not in inherited)
+        namespace["__slots__"] = added
+        if not declared:  # Methods only: fields, `__init__` and the rest are inherited.
+            return super().__new__(mcs, name, bases, namespace)
+        defaults.update((field, namespace.pop(field)) for field in declared if field in namespace)
+        fields = inherited + added
         public = tuple(field for field in fields if not field.startswith("_"))
+        qualname = namespace.get("__qualname__", name)
         namespace["__frozen_fields__"] = fields
         namespace["__match_args__"] = public
-        parameters = _init_parameters(name, fields, defaults)
-        if "__repr__" not in namespace:
-            namespace["__repr__"] = _repr_of(public)
-        if "__eq__" not in namespace:
-            if eq:
-                namespace["__eq__"], namespace["__hash__"] = _comparison_of(public)
-            else:
-                namespace["__eq__"], namespace["__hash__"] = object.__eq__, object.__hash__
-        cls = super().__new__(mcs, name, bases, namespace)
-        if "__init__" not in namespace:
-            cls.__init__ = _init_on_first_use(cls, parameters, defaults)  # type: ignore[misc]
-        return cls
+        if "__init__" in namespace:
+            namespace["__frozen_defaults__"] = None
+        elif written_init is not None or len(public) < len(fields):
+            cause = (
+                f"{written_init.__name__} has a hand-written __init__"
+                if written_init is not None
+                else "it has private fields"
+            )
+            raise TypeError(f"{name} must define __init__: {cause}")
+        else:
+            namespace["__frozen_defaults__"] = defaults
+            namespace["__init__"] = _generated_init(qualname, fields, defaults)
+        namespace.setdefault("__repr__", _repr_of(public))
+        if eq:
+            generated_eq, generated_hash = _comparison_of(public)
+            namespace.setdefault("__eq__", generated_eq)
+            namespace.setdefault("__hash__", generated_hash)
+        else:
+            namespace.setdefault("__eq__", object.__eq__)
+            namespace.setdefault("__hash__", object.__hash__)
+        return super().__new__(mcs, name, bases, namespace)
 
 
 class Frozen(metaclass=_FrozenMeta):
@@ -174,12 +219,23 @@ class Frozen(metaclass=_FrozenMeta):
 
     __slots__ = ()
     __frozen_fields__: ClassVar[tuple[str, ...]] = ()
+    __frozen_defaults__: ClassVar[dict[str, Any] | None] = {}
+    __match_args__: ClassVar[tuple[str, ...]] = ()
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to {name!r}: a {type(self).__name__} is frozen")
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete {name!r}: a {type(self).__name__} is frozen")
+
+    def __replace__(self, **changes: Any) -> Self:
+        """A copy with `changes` (`copy.replace(value, field=...)` on Python 3.13+).
+
+        It is made by `__init__`, so a class that derives private fields (`Tenant`)
+        derives them again.
+        """
+        public = {field: getattr(self, field) for field in self.__match_args__}
+        return type(self)(**{**public, **changes})
 
     def __reduce__(self) -> tuple[Any, ...]:
         values = [getattr(self, field) for field in self.__frozen_fields__]

@@ -14,17 +14,19 @@ line here changes who sees what: it is a breaking change.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Sequence
 from itertools import chain
 
 from mmh3 import hash as _murmur3_32
 
 __all__ = [
+    "MAX_SHARED_TABLES",
     "RANK_OF_RESIDUE",
     "VARIANT_SEED",
     "bucket_rank",
     "in_rollout",
-    "rollout_table",
+    "outside_table",
+    "rollout_lookup",
     "rollout_threshold",
     "variant_bucket",
 ]
@@ -50,21 +52,43 @@ def rollout_threshold(percentage: float) -> int:
     return round(percentage * 100)
 
 
-@lru_cache(maxsize=256)
-def rollout_table(threshold: int) -> bytes:
-    """`rollout_table(t)[h % 10000]` is 1 when the formula's rank of `h` is below `t`, else 0.
+MAX_SHARED_TABLES = 256
+"""How many thresholds get an in-or-out table (10 KB each); later ones compare ranks."""
 
-    The same answers as `RANK_OF_RESIDUE[h % 10000] < t`, from 10 KB that stay in the
-    CPU's cache instead of 10,000 int objects that do not. Residue `100 * hi + lo` has
-    rank `100 * lo + hi`, which is below `t = 100 * a + b` when `lo < a`, or `lo == a`
-    and `hi < b`; so the table is `b` rows of `a + 1` ones, then `100 - b` rows of `a`
-    ones, each row 100 long. Documents share a table per threshold.
+_tables: dict[int, bytes] = {}
+
+
+def rollout_lookup(threshold: int) -> tuple[Sequence[int], int]:
+    """`(table, limit)` such that `table[h % 10000] < limit` exactly when rank(h) < `threshold`.
+
+    The same answer as `RANK_OF_RESIDUE[h % 10000] < threshold`, but for the first
+    `MAX_SHARED_TABLES` thresholds the process sees, read from 10 KB of bytes shared by
+    every flag with that threshold: 0 for a residue inside the rollout, 1 outside, and a
+    limit of 1. Bytes stay in the CPU's cache, where the 10,000 int objects of
+    `RANK_OF_RESIDUE` do not. Past that many thresholds (memory stays at 2.5 MB, however
+    many flags and documents) the answer is the rank table itself and the threshold.
     """
     if not 0 <= threshold <= 10_000:
         raise ValueError(f"a rollout threshold is 0 ... 10000, got {threshold}")
+    table = _tables.get(threshold)
+    if table is None:
+        if len(_tables) >= MAX_SHARED_TABLES:
+            return RANK_OF_RESIDUE, threshold
+        table = _tables.setdefault(threshold, outside_table(threshold))
+    return table, 1
+
+
+def outside_table(threshold: int) -> bytes:
+    """Byte `r` is 0 when residue `r`'s rank is below `threshold` (inside), else 1.
+
+    Residue `100 * hi + lo` has rank `100 * lo + hi`, which is below
+    `threshold = 100 * a + b` when `lo < a`, or `lo == a` and `hi < b`: so the table is
+    `b` rows whose first `a + 1` bytes are 0, then `100 - b` rows whose first `a` are,
+    each row 100 long.
+    """
     whole, part = divmod(threshold, 100)
-    with_part = b"\x01" * (whole + 1) + b"\x00" * (99 - whole)
-    without = b"\x01" * whole + b"\x00" * (100 - whole)
+    with_part = b"\x00" * (whole + 1) + b"\x01" * (99 - whole)
+    without = b"\x00" * whole + b"\x01" * (100 - whole)
     return with_part * part + without * (100 - part)
 
 

@@ -13,7 +13,7 @@ from functools import partial
 
 from mmh3 import hash as _murmur3_32
 
-from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED, rollout_table
+from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED, rollout_lookup
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
@@ -111,7 +111,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
     threshold, prefix = flag.threshold, flag.hash_prefix
     rollout_on, rollout_off = flag.rollout_on, flag.rollout_off
     fallthrough, missing_key, invalid_key = flag.fallthrough, flag.missing_key, flag.invalid_key
-    in_rollout = rollout_table(threshold) if threshold >= 0 else b""
+    lookup, limit = rollout_lookup(threshold) if threshold >= 0 else (b"", 0)
     murmur3 = _murmur3_32
 
     def decide_lists_and_rollout(
@@ -131,7 +131,7 @@ def _lists_and_rollout(flag: CompiledFlag) -> Decider:
                 h = hash32(text, 0)
                 if h is None:
                     return invalid_key
-            if in_rollout[h % 10_000]:  # type: ignore[operator]
+            if lookup[h % 10_000] < limit:  # type: ignore[operator]
                 return rollout_on  # type: ignore[return-value]
             return rollout_off
         return fallthrough  # type: ignore[return-value]

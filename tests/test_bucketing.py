@@ -29,12 +29,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import flagkit
+from flagkit import bucketing
 from flagkit.bucketing import (
     RANK_OF_RESIDUE,
     VARIANT_SEED,
     bucket_rank,
     in_rollout,
-    rollout_table,
+    outside_table,
+    rollout_lookup,
     rollout_threshold,
     variant_bucket,
 )
@@ -152,30 +154,61 @@ def test_rank_table_matches_the_formula_for_every_residue() -> None:
     assert len(RANK_OF_RESIDUE) == 10_000
     for residue in range(10_000):
         assert RANK_OF_RESIDUE[residue] == rank_formula(residue), residue
+    assert sorted(RANK_OF_RESIDUE) == list(range(10_000))
 
 
-def rollout_table_expected(threshold: int) -> bytes:
-    return bytes(RANK_OF_RESIDUE[residue] < threshold for residue in range(10_000))
+def test_outside_table_matches_the_rank_table_at_every_threshold_and_residue() -> None:
+    residue_of_rank = {rank: residue for residue, rank in enumerate(RANK_OF_RESIDUE)}
+    expected = bytearray(b"\x01" * 10_000)  # threshold 0: every residue is outside
+    for threshold in range(10_001):
+        assert outside_table(threshold) == expected, threshold
+        if threshold < 10_000:  # one more rank, hence one more residue, comes inside
+            expected[residue_of_rank[threshold]] = 0
 
 
-@pytest.mark.parametrize("threshold", [0, 1, 99, 100, 101, 2_500, 5_050, 9_900, 9_999, 10_000])
-def test_rollout_table_says_rank_below_threshold_for_every_residue(threshold: int) -> None:
-    assert rollout_table(threshold) == rollout_table_expected(threshold)
-    assert sum(rollout_table(threshold)) == threshold
+@pytest.mark.parametrize("threshold", [0, 1, 2_500, 9_999, 10_000])
+def test_rollout_lookup_answers_rank_below_threshold(threshold: int) -> None:
+    table, limit = rollout_lookup(threshold)
+    inside = [table[residue] < limit for residue in range(10_000)]
+    assert inside == [RANK_OF_RESIDUE[residue] < threshold for residue in range(10_000)]
+    assert sum(inside) == threshold
 
 
-@given(st.integers(min_value=0, max_value=10_000))
-def test_rollout_table_matches_the_rank_table_at_any_threshold(threshold: int) -> None:
-    assert rollout_table(threshold) == rollout_table_expected(threshold)
+def test_flags_with_the_same_threshold_share_one_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bucketing, "_tables", {})  # other tests may have used up the tables
+    flags = flagkit.Flags.from_dict(
+        {key: {"enabled": True, "percentage": 12.34} for key in ("first", "second")}
+    )
+    assert flags.enabled("first", "acme") == in_rollout("first", "acme", 12.34)
+    assert rollout_lookup(1_234)[0] is rollout_lookup(1_234)[0]
+    assert rollout_lookup(1_234)[0] is bucketing._tables[1_234]
+
+
+def test_past_the_shared_tables_the_lookup_is_the_rank_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bucketing, "_tables", {})
+    monkeypatch.setattr(bucketing, "MAX_SHARED_TABLES", 2)
+    assert rollout_lookup(1)[1] == rollout_lookup(2)[1] == 1
+    assert rollout_lookup(3) == (RANK_OF_RESIDUE, 3)
+    assert rollout_lookup(1)[1] == 1  # a threshold seen before keeps its table
+    assert sorted(bucketing._tables) == [1, 2]
+    # Flags compiled past the cap still answer by the formula.
+    percentages = (0.03, 0.5, 25, 99.99)
+    flags = flagkit.Flags.from_dict(
+        {f"f{i}": {"enabled": True, "percentage": p} for i, p in enumerate(percentages)}
+    )
+    for i, percentage in enumerate(percentages):
+        for tenant in (f"tenant-{n}" for n in range(300)):
+            assert flags.enabled(f"f{i}", tenant) == in_rollout(f"f{i}", tenant, percentage)
 
 
 @pytest.mark.parametrize("threshold", [-1, 10_001])
-def test_rollout_table_refuses_thresholds_outside_the_ranks(threshold: int) -> None:
+def test_rollout_lookup_refuses_thresholds_outside_the_ranks(threshold: int) -> None:
     with pytest.raises(
         ValueError, match=rf"^a rollout threshold is 0 \.\.\. 10000, got {threshold}$"
     ):
-        rollout_table(threshold)
-    assert sorted(RANK_OF_RESIDUE) == list(range(10_000))
+        rollout_lookup(threshold)
 
 
 @given(st.integers(min_value=0, max_value=2**32 - 1))

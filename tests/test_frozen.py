@@ -204,3 +204,119 @@ def test_loading_a_document_skips_heavy_modules(tmp_path: Path) -> None:
         check=True,
     )
     assert result.stdout == "[]\n"
+
+
+# -- subclasses ---------------------------------------------------------------------------------
+
+
+class AppTenant(Tenant):
+    """An application's tenant: methods only, so everything, `__init__` included, is inherited.
+
+    mypy (PEP 681) gives a subclass an `__init__` over every field, `_problem` included,
+    where at run time it inherits `Tenant.__init__`: hence the ignores below.
+    """
+
+    def label(self) -> str:
+        return f"{self.id}@{self.tier}"
+
+
+def test_a_subclass_that_only_adds_methods_keeps_the_hand_written_init() -> None:
+    tenant = AppTenant("acme", "gold")  # type: ignore[call-arg]
+    assert tenant.label() == "acme@gold"
+    assert tenant.attributes == {}
+    assert repr(tenant) == "AppTenant(id='acme', tier='gold', attributes=mappingproxy({}))"
+    assert AppTenant(5)._problem == "tenant id must be a str, got int"  # type: ignore[call-arg, arg-type]
+    flags = Flags.from_dict({"gold": {"enabled": True, "tiers": ["gold"]}})
+    assert flags.enabled("gold", tenant) is True
+    free = AppTenant("acme", "free")  # type: ignore[call-arg]
+    assert flags.evaluate("gold", free).reason == "DEFAULT"
+
+
+def test_adding_fields_to_a_class_with_a_hand_written_init_needs_an_init() -> None:
+    with pytest.raises(
+        TypeError, match=r"^Regional must define __init__: Tenant has a hand-written __init__$"
+    ):
+
+        class Regional(Tenant):
+            region: str = "eu"
+
+
+def test_private_fields_need_a_hand_written_init() -> None:
+    with pytest.raises(TypeError, match=r"^Cached must define __init__: it has private fields$"):
+
+        class Cached(Frozen):
+            key: str
+            _memo: str = ""
+
+
+class Point3(Point):
+    z: int = 5
+
+
+class Shifted(Point):
+    y: int = 7  # declared again: keeps its place, takes the new default
+
+
+def test_a_subclass_adds_fields_after_its_bases_and_keeps_their_defaults() -> None:
+    assert Point3.__frozen_fields__ == ("x", "y", "label", "z")
+    assert Point3(1) == Point3(1, 0, None, 5)
+    assert repr(Point3(1, z=2)) == "Point3(x=1, y=0, label=None, z=2)"
+    slots: tuple[str, ...] = Point3.__slots__
+    assert slots == ("z",)
+
+
+def test_a_field_declared_again_keeps_its_place_and_takes_the_new_default() -> None:
+    assert Shifted.__frozen_fields__ == ("x", "y", "label")
+    assert Shifted(1).y == 7
+    slots: tuple[str, ...] = Shifted.__slots__
+    assert slots == ()
+
+
+def test_class_variables_are_recognised_however_they_are_spelt() -> None:
+    import typing
+
+    class Spelt(Frozen):
+        a: int
+        B: typing.ClassVar[int] = 3
+        C: ClassVar[str] = "c"
+
+    assert Spelt.__frozen_fields__ == ("a",)
+    assert (Spelt.B, Spelt.C) == (3, "c")
+
+
+class Measured(Frozen):
+    value: float
+
+
+def test_a_single_field_compares_as_a_tuple_like_a_dataclass() -> None:
+    nan = float("nan")
+    assert Measured(nan) == Measured(nan)  # the same object: equal, as (nan,) == (nan,)
+    assert Measured(1.0) != Measured(2.0)
+
+
+class Loose(Frozen):
+    a: int
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loose) and abs(self.a - other.a) <= 1
+
+
+def test_a_class_with_its_own_eq_stays_hashable() -> None:
+    assert Loose(1) == Loose(2)
+    assert hash(Loose(1)) == hash(Loose(1))
+
+
+def test_replace_makes_a_changed_copy_through_init() -> None:
+    assert Point(1, 2).__replace__(label="moved") == Point(1, 2, "moved")
+    tenant = Tenant("acme", attributes={"plan": "pro"})
+    changed = tenant.__replace__(id=5)
+    assert changed.attributes == {"plan": "pro"}
+    assert changed._problem == "tenant id must be a str, got int"  # derived again by __init__
+    if sys.version_info >= (3, 13):
+        assert copy.replace(Point(1), y=3) == Point(1, 3)
+
+
+def test_the_generated_init_has_a_plain_signature() -> None:
+    import inspect
+
+    assert str(inspect.signature(Point)) == "(x, y=0, label=None)"
