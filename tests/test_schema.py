@@ -242,6 +242,80 @@ def test_draft4_schema_is_the_rendition_of_the_2020_schema() -> None:
     assert not re.search(r":\s*(true|false)\s*[,}]", text)
 
 
+APPCONFIG_VALIDATOR_MAX_CHARACTERS = 32_768
+"""AppConfig's `Validator.Content` length limit (API reference, `Validator`)."""
+
+DRAFT4_KEYWORDS = frozenset(
+    [
+        "$schema",
+        "id",
+        "$ref",
+        "title",
+        "description",
+        "default",
+        "format",
+        "enum",
+        "type",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "multipleOf",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "items",
+        "additionalItems",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "dependencies",
+        "definitions",
+    ]
+)
+SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+"""Keywords whose value maps names to schemas."""
+
+
+def draft4_keywords_used(schema: Any) -> Iterator[tuple[str, Any]]:
+    """Every (keyword, value) in a draft-04 schema and its subschemas."""
+    if not isinstance(schema, dict):
+        return
+    for keyword, value in schema.items():
+        yield keyword, value
+        if keyword in SCHEMA_MAPS and isinstance(value, dict):
+            for subschema in value.values():
+                yield from draft4_keywords_used(subschema)
+        elif keyword in ("allOf", "anyOf", "oneOf") or (
+            keyword == "items" and isinstance(value, list)
+        ):
+            for subschema in value:
+                yield from draft4_keywords_used(subschema)
+        elif keyword in ("not", "items", "additionalItems", "additionalProperties"):
+            yield from draft4_keywords_used(value)
+
+
+def test_draft4_schema_fits_an_appconfig_json_schema_validator() -> None:
+    text = (SCHEMAS / "flags.v1.draft4.schema.json").read_text("utf-8")
+    assert len(text) <= APPCONFIG_VALIDATOR_MAX_CHARACTERS
+    used = list(draft4_keywords_used(SCHEMA_DRAFT4))
+    assert {keyword for keyword, _ in used} <= DRAFT4_KEYWORDS
+    # Draft-04 spells exclusive bounds as booleans beside maximum/minimum.
+    exclusive = [value for keyword, value in used if keyword.startswith("exclusive")]
+    assert all(isinstance(value, bool) for value in exclusive)
+    assert SCHEMA_DRAFT4["$schema"] == "http://json-schema.org/draft-04/schema#"
+
+
 def test_package_copies_of_the_schemas_are_identical() -> None:
     package = REPO / "flagkit" / "schemas"
     names = sorted(path.name for path in SCHEMAS.glob("*.json"))
