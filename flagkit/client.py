@@ -14,9 +14,10 @@ from flagkit._frozen import Frozen
 from flagkit.compiler import compile_document
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, changed_flags, load_document
 from flagkit.errors import ConfigurationError, DocumentError, FlagkitError, SourceError
+from flagkit.evaluation import _error as evaluation_error
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
-from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
+from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Tenant
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
 
@@ -296,7 +297,7 @@ class Flags:
         """
         try:
             decider = self._deciders[flag]
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable key (a list, a dict)
             return default
         if tenant.__class__ is str:
             on = decider(tenant, None, EMPTY_ATTRIBUTES).on
@@ -312,12 +313,31 @@ class Flags:
         return default if on is None else on
 
     def evaluate(self, flag: str, tenant: object, default: Any = None) -> Evaluation:
-        """Everything about one evaluation: value, variant, reason, deciding rule, error."""
-        return evaluate(self._flagset, flag, tenant, default)
+        """Everything about one evaluation: value, variant, reason, deciding rule, error.
+
+        An unknown flag, or a key that is no flag key at all (an unhashable list or
+        dict), gets `FLAG_NOT_FOUND` and the caller's `default`.
+        """
+        flagset = self._flagset
+        try:
+            return evaluate(flagset, flag, tenant, default)
+        except TypeError:
+            try:
+                hash(flag)
+            except TypeError:  # The flag lookup itself failed: no flag has this key.
+                message = f"no flag {flag!r}: a flag key is a str, not {type(flag).__name__}"
+                return evaluation_error(flagset, flag, default, ErrorCode.FLAG_NOT_FOUND, message)
+            raise
 
     def value(self, flag: str, tenant: object, default: Any = None) -> Any:
-        """The served value: a variant's value for variant flags, True/False for boolean ones."""
-        decider = self._flagset.deciders.get(flag)
+        """The served value: a variant's value for variant flags, True/False for boolean ones.
+
+        `default` for an unknown flag or a bad tenant (`evaluate()` says why).
+        """
+        try:
+            decider = self._flagset.deciders.get(flag)
+        except TypeError:  # an unhashable key (a list, a dict): no such flag
+            return default
         if decider is None:
             return default
         parts = tenant_parts(tenant)

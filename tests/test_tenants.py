@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from flagkit import ErrorCode, Evaluation, Flags, Reason, Tenant
+from flagkit.sources.memory import MemorySource
 
 # Ranks under salt "pct": globex 3958 (in a 50 % rollout), acme 6559 (out).
 DOC: dict[str, Any] = {
@@ -320,6 +321,50 @@ def test_enabled_unknown_flag_gets_default(flags: Flags) -> None:
     assert flags.enabled("nope", "acme") is False
     assert flags.enabled("nope", "acme", True) is True
     assert flags.enabled("nope", None, True) is True
+
+
+# Keys no flag can have: not even hashable, so a dict lookup would raise TypeError.
+UNHASHABLE_KEYS: list[tuple[str, Any, str]] = [
+    ("list", ["byId"], "no flag ['byId']: a flag key is a str, not list"),
+    ("dict", {"flag": "byId"}, "no flag {'flag': 'byId'}: a flag key is a str, not dict"),
+    ("set", {"byId"}, "no flag {'byId'}: a flag key is a str, not set"),
+    ("tuple-of-a-list", ("byId", []), "no flag ('byId', []): a flag key is a str, not tuple"),
+]
+
+
+@pytest.mark.parametrize("refresh_mode", ["manual", "on_read"])
+@pytest.mark.parametrize("default", [True, False])
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [(key, message) for _, key, message in UNHASHABLE_KEYS],
+    ids=[name for name, _, _ in UNHASHABLE_KEYS],
+)
+def test_unhashable_flag_key_gets_default_and_evaluate_says_why(
+    key: Any, message: str, default: bool, refresh_mode: str
+) -> None:
+    flags = Flags(MemorySource(DOC, version="t1"), refresh_mode=refresh_mode)  # type: ignore[arg-type]
+    unknown = flags.evaluate("nope", "acme", default)
+    for tenant in ("acme", Tenant("acme", "gold"), None, "", 42):
+        assert flags.enabled(key, tenant, default) is default
+        assert flags.value(key, tenant, "D") == "D"
+        evaluation = flags.evaluate(key, tenant, default)
+        assert answer(evaluation) == (
+            default,
+            False,
+            None,
+            Reason.ERROR,
+            None,
+            ErrorCode.FLAG_NOT_FOUND,
+            message,
+        )
+        # Built as an unknown flag's answer is; only the message tells them apart.
+        assert answer(evaluation)[:-1] == answer(unknown)[:-1]
+        assert (evaluation.flag, evaluation.version, evaluation.attributes) == (key, "t1", {})
+    # Nothing else broke: the same Flags answers real keys as before.
+    assert flags.enabled("byId", "acme") is True
+    assert flags.value("variant", Tenant("acme", attributes=ATTRIBUTES), "D") == "EU"
+    assert flags.evaluate("byId", "acme").rule == "tenants"
+    flags.close()
 
 
 # -- a Tenant checks its fields once; enabled() never raises, whatever they hold -----------
