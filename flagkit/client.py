@@ -63,6 +63,9 @@ else:
             return Literal["thread", "on_read", "manual"]
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "RefreshMode"})
+
 
 class FlagsStatus(Frozen):
     """How fresh the served document is, and what went wrong last.

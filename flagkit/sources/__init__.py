@@ -17,5 +17,8 @@ else:
             return Source
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+    def __dir__() -> list[str]:
+        return sorted({*globals(), "Source"})
+
 
 __all__ = ["FileSource", "MemorySource", "Snapshot", "Source"]
