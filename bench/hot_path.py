@@ -114,12 +114,13 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         for tenant_id in allowed_ids:
             enabled(TARGET, tenant_id)
 
+    # Each flagkit case right after its floor, so a round's pair sees the same neighbours.
     runs = {
         "floor, str": floor_str,
-        "floor, Tenant": floor_tenant,
-        "floor, allow list": floor_allowed,
         "flagkit percentage, str": flagkit_str,
+        "floor, Tenant": floor_tenant,
         "flagkit percentage, Tenant": flagkit_tenant,
+        "floor, allow list": floor_allowed,
         "flagkit allow list, str": flagkit_allowed,
     }
     samples: dict[str, list[float]] = {name: [] for name in runs}
