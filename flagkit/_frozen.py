@@ -19,7 +19,12 @@ including a hand-written `__init__`.
 
 Fields whose names start with `_` are private: kept in a slot, left out of the repr,
 the comparison, the hash and `__match_args__`. A class with a private field writes its
-own `__init__`, and so must a subclass that adds fields to it.
+own `__init__` (declaring the field `= derived()` for type checkers), and so must a
+subclass that adds fields to it.
+
+Limits, beyond those of slotted dataclasses: the metaclass cannot be combined with
+another (`abc.ABC`), a field cannot be named `self`, and a base class that defines
+`__setattr__` before `Frozen` in the MRO makes the values mutable.
 
 Why not `dataclasses` itself: importing it (it imports `inspect`) and building a dozen
 frozen dataclasses took about 30 ms, most of the 40 ms that
@@ -50,7 +55,7 @@ else:
         return lambda target: target
 
 
-__all__ = ["Frozen", "FrozenInstanceError"]
+__all__ = ["Frozen", "FrozenInstanceError", "derived"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -150,7 +155,37 @@ def _comparison_of(fields: tuple[str, ...]) -> tuple[Any, Any]:
     return __eq__, __hash__
 
 
-@dataclass_transform(frozen_default=True)
+def _set_comparison(
+    namespace: dict[str, Any], public: tuple[str, ...], *, eq: bool, inherited: bool
+) -> None:
+    """Put `__eq__` and `__hash__` in a class body, as a frozen dataclass would.
+
+    `eq=False` compares by identity. Otherwise the class's own `__eq__` is kept and
+    given a field `__hash__` (a Python class defining `__eq__` alone is unhashable); a
+    class that `inherited` its fields also inherits the comparison of its base.
+    """
+    if not eq:
+        namespace.setdefault("__eq__", object.__eq__)
+        namespace.setdefault("__hash__", object.__hash__)
+        return
+    generated_eq, generated_hash = _comparison_of(public)
+    if not inherited:
+        namespace.setdefault("__eq__", generated_eq)
+    if "__eq__" in namespace:
+        namespace.setdefault("__hash__", generated_hash)
+
+
+def derived(*, default: Any = None, init: bool = False) -> Any:
+    """A field that `__init__` computes rather than takes: `_x: int = derived(default=0)`.
+
+    For type checkers (a PEP 681 field specifier), so that a subclass that inherits a
+    hand-written `__init__` is checked against the parameters it really has. At run time
+    the class writes its own `__init__`, which sets the field.
+    """
+    return default
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(derived,))
 class _FrozenMeta(type):
     """Builds `Frozen` subclasses: slots from the annotations, then the generated methods."""
 
@@ -183,14 +218,22 @@ class _FrozenMeta(type):
         )
         added = tuple(field for field in declared if field not in inherited)
         namespace["__slots__"] = added
-        if not declared:  # Methods only: fields, `__init__` and the rest are inherited.
-            return super().__new__(mcs, name, bases, namespace)
-        defaults.update((field, namespace.pop(field)) for field in declared if field in namespace)
+        if declared:
+            for field in declared:  # declared again without a default: now required
+                defaults.pop(field, None)
+            defaults.update(
+                (field, namespace.pop(field)) for field in declared if field in namespace
+            )
         fields = inherited + added
         public = tuple(field for field in fields if not field.startswith("_"))
+        if not declared:  # Methods only: the fields, `__init__` and `__repr__` are inherited.
+            if "__init__" in namespace:
+                namespace["__frozen_defaults__"] = None
+            _set_comparison(namespace, public, eq=eq, inherited=True)
+            return super().__new__(mcs, name, bases, namespace)
         qualname = namespace.get("__qualname__", name)
         namespace["__frozen_fields__"] = fields
-        namespace["__match_args__"] = public
+        namespace.setdefault("__match_args__", public)
         if "__init__" in namespace:
             namespace["__frozen_defaults__"] = None
         elif written_init is not None or len(public) < len(fields):
@@ -204,13 +247,7 @@ class _FrozenMeta(type):
             namespace["__frozen_defaults__"] = defaults
             namespace["__init__"] = _generated_init(qualname, fields, defaults)
         namespace.setdefault("__repr__", _repr_of(public))
-        if eq:
-            generated_eq, generated_hash = _comparison_of(public)
-            namespace.setdefault("__eq__", generated_eq)
-            namespace.setdefault("__hash__", generated_hash)
-        else:
-            namespace.setdefault("__eq__", object.__eq__)
-            namespace.setdefault("__hash__", object.__hash__)
+        _set_comparison(namespace, public, eq=eq, inherited=False)
         return super().__new__(mcs, name, bases, namespace)
 
 

@@ -14,6 +14,7 @@ line here changes who sees what: it is a breaking change.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from itertools import chain
 
@@ -53,20 +54,21 @@ def rollout_threshold(percentage: float) -> int:
 
 
 MAX_SHARED_TABLES = 256
-"""How many thresholds get an in-or-out table (10 KB each); later ones compare ranks."""
+"""How many thresholds in use get an in-or-out table (10 KB each); others compare ranks."""
 
-_tables: dict[int, bytes] = {}
+_tables: weakref.WeakValueDictionary[int, memoryview] = weakref.WeakValueDictionary()
 
 
 def rollout_lookup(threshold: int) -> tuple[Sequence[int], int]:
     """`(table, limit)` such that `table[h % 10000] < limit` exactly when rank(h) < `threshold`.
 
-    The same answer as `RANK_OF_RESIDUE[h % 10000] < threshold`, but for the first
-    `MAX_SHARED_TABLES` thresholds the process sees, read from 10 KB of bytes shared by
+    The same answer as `RANK_OF_RESIDUE[h % 10000] < threshold`, but for up to
+    `MAX_SHARED_TABLES` thresholds in use at once, read from 10 KB of bytes shared by
     every flag with that threshold: 0 for a residue inside the rollout, 1 outside, and a
     limit of 1. Bytes stay in the CPU's cache, where the 10,000 int objects of
-    `RANK_OF_RESIDUE` do not. Past that many thresholds (memory stays at 2.5 MB, however
-    many flags and documents) the answer is the rank table itself and the threshold.
+    `RANK_OF_RESIDUE` do not. A table lives as long as a compiled flag uses it, so
+    memory stays under 2.5 MB however many flags, documents and rollout steps a process
+    goes through; past the cap, the answer is the rank table itself and the threshold.
     """
     if not 0 <= threshold <= 10_000:
         raise ValueError(f"a rollout threshold is 0 ... 10000, got {threshold}")
@@ -74,7 +76,8 @@ def rollout_lookup(threshold: int) -> tuple[Sequence[int], int]:
     if table is None:
         if len(_tables) >= MAX_SHARED_TABLES:
             return RANK_OF_RESIDUE, threshold
-        table = _tables.setdefault(threshold, outside_table(threshold))
+        # A memoryview: read-only like bytes, and unlike bytes it can be weakly referenced.
+        table = _tables.setdefault(threshold, memoryview(outside_table(threshold)))
     return table, 1
 
 

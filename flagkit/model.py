@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from flagkit._frozen import Frozen
+from flagkit._frozen import Frozen, derived
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
 if TYPE_CHECKING:
@@ -56,9 +56,9 @@ class Tenant(Frozen):
     """
 
     id: str | None
-    tier: str | None
-    attributes: Mapping[str, Any]
-    _problem: str | None
+    tier: str | None = None
+    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES
+    _problem: str | None = derived(default=None)
 
     def __init__(
         self,

@@ -13,12 +13,14 @@ Expected values are computed here with `mmh3` directly (or read from
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import weakref
 from collections import Counter
 from functools import cache
 from typing import Any, TypedDict
@@ -174,24 +176,43 @@ def test_rollout_lookup_answers_rank_below_threshold(threshold: int) -> None:
     assert sum(inside) == threshold
 
 
+def tables_held_by(flags: flagkit.Flags, key: str) -> list[memoryview]:
+    """The rollout tables a flag's specialised decider closes over."""
+    cells = flags.flagset.deciders[key].__closure__ or ()
+    return [cell.cell_contents for cell in cells if isinstance(cell.cell_contents, memoryview)]
+
+
 def test_flags_with_the_same_threshold_share_one_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bucketing, "_tables", {})  # other tests may have used up the tables
+    # Other tests may have used up the tables: start from none.
+    monkeypatch.setattr(bucketing, "_tables", weakref.WeakValueDictionary())
     flags = flagkit.Flags.from_dict(
         {key: {"enabled": True, "percentage": 12.34} for key in ("first", "second")}
     )
     assert flags.enabled("first", "acme") == in_rollout("first", "acme", 12.34)
-    assert rollout_lookup(1_234)[0] is rollout_lookup(1_234)[0]
-    assert rollout_lookup(1_234)[0] is bucketing._tables[1_234]
+    (first,) = tables_held_by(flags, "first")
+    (second,) = tables_held_by(flags, "second")
+    assert first is second is bucketing._tables[1_234]
+    assert first.readonly
+
+
+def test_a_table_no_flag_uses_is_freed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bucketing, "_tables", weakref.WeakValueDictionary())
+    flags = flagkit.Flags.from_dict({"rollout": {"enabled": True, "percentage": 43.21}})
+    assert list(bucketing._tables) == [4_321]
+    del flags
+    gc.collect()  # a compiled flag set holds cycles (flags and their deciders)
+    assert list(bucketing._tables) == []  # the cap counts thresholds in use, not ever seen
 
 
 def test_past_the_shared_tables_the_lookup_is_the_rank_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bucketing, "_tables", {})
+    monkeypatch.setattr(bucketing, "_tables", weakref.WeakValueDictionary())
     monkeypatch.setattr(bucketing, "MAX_SHARED_TABLES", 2)
-    assert rollout_lookup(1)[1] == rollout_lookup(2)[1] == 1
+    held = [rollout_lookup(1), rollout_lookup(2)]  # in use while held
+    assert [limit for _, limit in held] == [1, 1]
     assert rollout_lookup(3) == (RANK_OF_RESIDUE, 3)
-    assert rollout_lookup(1)[1] == 1  # a threshold seen before keeps its table
+    assert rollout_lookup(1)[0] is held[0][0]  # a threshold in use keeps its table
     assert sorted(bucketing._tables) == [1, 2]
     # Flags compiled past the cap still answer by the formula.
     percentages = (0.03, 0.5, 25, 99.99)
