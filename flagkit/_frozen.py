@@ -218,12 +218,9 @@ class _FrozenMeta(type):
         )
         added = tuple(field for field in declared if field not in inherited)
         namespace["__slots__"] = added
-        if declared:
-            for field in declared:  # declared again without a default: now required
-                defaults.pop(field, None)
-            defaults.update(
-                (field, namespace.pop(field)) for field in declared if field in namespace
-            )
+        for field in declared:  # declared again without a default: now required
+            defaults.pop(field, None)
+        defaults.update((field, namespace.pop(field)) for field in declared if field in namespace)
         fields = inherited + added
         public = tuple(field for field in fields if not field.startswith("_"))
         if not declared:  # Methods only: the fields, `__init__` and `__repr__` are inherited.
