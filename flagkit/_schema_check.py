@@ -14,10 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 __all__ = ["Check", "compile_check", "ecma_pattern", "is_json_integer", "is_json_number"]
 

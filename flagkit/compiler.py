@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 from flagkit.bucketing import rollout_threshold
 from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
@@ -21,10 +22,6 @@ from flagkit.flagset import (
     Split,
 )
 from flagkit.model import ErrorCode, Reason
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = ["compile_document"]
 

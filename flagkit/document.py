@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from flagkit._frozen import Frozen
 from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
 from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = [
     "DEFAULT_MAX_DOCUMENT_BYTES",
@@ -61,7 +58,8 @@ _RESERVED_DOCUMENT_KEYS = ("$schema", "_segments")
 _RESERVED_FLAG_KEYS_SORTED = tuple(sorted(RESERVED_FLAG_KEYS))
 
 
-class CheckedDocument(Frozen):
+@dataclass(frozen=True, slots=True)
+class CheckedDocument:
     """A document that passed every check, with the warnings (likely typos) it produced."""
 
     document: Mapping[str, Any]

@@ -20,8 +20,7 @@ can serve a single answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from flagkit._frozen import Frozen
+from dataclasses import dataclass
 
 __all__ = [
     "ConfigurationError",
@@ -39,7 +38,8 @@ MAX_PROBLEMS_SHOWN = 20
 """A DocumentError's message lists this many problems; `.problems` holds them all."""
 
 
-class Problem(Frozen):
+@dataclass(frozen=True, slots=True)
+class Problem:
     """One thing wrong with a document: where (a JSON path) and what."""
 
     path: str

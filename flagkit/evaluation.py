@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from mmh3 import hash as _murmur3_32
 
@@ -25,13 +26,25 @@ from flagkit.flagset import (
     Rule,
     Split,
 )
-from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason, Tenant, tenant_problem
+from flagkit.model import (
+    EMPTY_ATTRIBUTES,
+    ErrorCode,
+    Evaluation,
+    Reason,
+    Tenant,
+    tenant_from_context,
+    tenant_problem,
+)
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
-
-__all__ = ["Decider", "decide", "decider_for", "evaluate", "hash32", "tenant_parts"]
+__all__ = [
+    "Decider",
+    "decide",
+    "decider_for",
+    "decision_for",
+    "evaluate",
+    "hash32",
+    "tenant_parts",
+]
 
 Decider = Callable[[str | None, str | None, "Mapping[str, Any]"], Decision]
 """`decider(tenant_id, tier, attributes)`: one flag's `decide`, bound and possibly specialised."""
@@ -161,17 +174,19 @@ def _same_error(flag: CompiledFlag, prerequisite: Decision) -> Decision:
 
 
 def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) -> Evaluation:
-    """The full `Evaluation` of flag `key` for `tenant`; never raises on data."""
-    flag = flagset.flags.get(key)
+    """The full `Evaluation` of flag `key` for `tenant`; never raises on data.
+
+    An unknown flag, or a key that is no flag key at all (an unhashable list or
+    dict), gets `FLAG_NOT_FOUND` and the caller's `default`.
+    """
+    try:
+        flag = flagset.flags.get(key)
+    except TypeError:  # An unhashable key: no flag has it.
+        message = f"no flag {key!r}: a flag key is a str, not {type(key).__name__}"
+        return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, message)
     if flag is None:
         return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
-    parts = tenant_parts(tenant)
-    if isinstance(parts, str):
-        if flag.enabled:
-            return _error(flagset, key, default, ErrorCode.INVALID_CONTEXT, parts, flag.attributes)
-        decision = flag.disabled  # The kill switch consults no tenant, so none can break it.
-    else:
-        decision = flagset.deciders[key](*parts)
+    decision = _decide_any(flag, flagset.deciders[key], tenant)
     value = default if decision.value is USE_DEFAULT else decision.value
     return Evaluation(
         flag=key,
@@ -187,35 +202,62 @@ def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) ->
     )
 
 
+def decision_for(flagset: FlagSet, key: str, tenant: object) -> Decision | None:
+    """The `Decision` of flag `key` for a tenant in any accepted form; None for no such flag."""
+    try:
+        flag = flagset.flags.get(key)
+    except TypeError:  # An unhashable key: no flag has it.
+        return None
+    if flag is None:
+        return None
+    return _decide_any(flag, flagset.deciders[key], tenant)
+
+
+def _decide_any(flag: CompiledFlag, decider: Decider, tenant: object) -> Decision:
+    """`decider`'s answer for a tenant in any form; a malformed tenant is `INVALID_CONTEXT`,
+    unless the kill switch answers: it consults no tenant, so none can break it."""
+    parts = tenant_parts(tenant)
+    if parts.__class__ is not str:
+        return decider(*parts)
+    if not flag.enabled:
+        return flag.disabled
+    return Decision(
+        on=None,
+        value=USE_DEFAULT,
+        variant=None,
+        reason=Reason.ERROR,
+        rule=None,
+        error_code=ErrorCode.INVALID_CONTEXT,
+        error_message=parts,
+    )
+
+
 def tenant_parts(tenant: object) -> tuple[str | None, str | None, Mapping[str, Any]] | str:
     """(id, tier, attributes) of any accepted tenant form, or a message saying why it is not one."""
     if isinstance(tenant, str) or tenant is None:
         return tenant, None, EMPTY_ATTRIBUTES
+    if isinstance(tenant, Mapping):
+        id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
+        tenant = tenant_from_context(
+            None if id_key is None else tenant[id_key], tenant, skip=_ID_KEYS
+        )
     if isinstance(tenant, Tenant):
         if tenant._problem is not None:
             return tenant._problem
         return tenant.id, tenant.tier, tenant.attributes
-    if isinstance(tenant, Mapping):
-        id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
-        tenant_id = None if id_key is None else tenant[id_key]
-        tier = tenant.get("tier")
-        attributes: object = {
-            name: value for name, value in tenant.items() if name not in (*_ID_KEYS, "tier")
-        }
-    elif hasattr(tenant, "id"):
-        tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
-        attributes = getattr(tenant, "attributes", None)
-        if attributes is None:
-            attributes = EMPTY_ATTRIBUTES
-    else:
+    if not hasattr(tenant, "id"):
         return (
             f"a tenant is a str, a flagkit.Tenant, a mapping with 'id' or an object with .id; "
             f"got {type(tenant).__name__}"
         )
+    tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
+    attributes = getattr(tenant, "attributes", None)
+    if attributes is None:
+        attributes = EMPTY_ATTRIBUTES
     problem = tenant_problem(tenant_id, tier, attributes)
     if problem is not None:
         return problem
-    return tenant_id, tier, attributes  # type: ignore[return-value]
+    return tenant_id, tier, attributes
 
 
 def _error(

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
-from flagkit._frozen import Frozen
 from flagkit.model import ErrorCode, Reason
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any, Final
 
 __all__ = [
     "USE_DEFAULT",
@@ -42,7 +39,8 @@ USE_DEFAULT: Final = _UseDefault()
 """A decision's value when the caller's default is what gets served."""
 
 
-class Decision(Frozen):
+@dataclass(frozen=True, slots=True)
+class Decision:
     """One precomputed answer of one flag: on/off, value, variant, reason and the deciding rule.
 
     `on` is None when the caller's default applies because of an error.
@@ -57,7 +55,8 @@ class Decision(Frozen):
     error_message: str | None = None
 
 
-class Split(Frozen, eq=False):
+@dataclass(frozen=True, slots=True, eq=False)
+class Split:
     """A weighted split of variants: `cumulative[i]` is the running weight up to `decisions[i]`."""
 
     cumulative: tuple[int, ...]
@@ -84,7 +83,8 @@ class Operator(enum.Enum):
     EXISTS = "exists"
 
 
-class Condition(Frozen, eq=False):
+@dataclass(frozen=True, slots=True, eq=False)
+class Condition:
     """`attribute` (`id`, `tier` or a tenant attribute) tested with `operator` against `operand`.
 
     `operand` is the scalar for (not)equals, a frozenset of `json_key`s for (not)in and
@@ -97,7 +97,8 @@ class Condition(Frozen, eq=False):
     operand: Any
 
 
-class Rule(Frozen, eq=False):
+@dataclass(frozen=True, slots=True, eq=False)
+class Rule:
     """A compiled rule: when every condition holds, serve `outcome`, or split by `threshold`.
 
     With a `threshold` (a percentage rule), tenants ranked below it get `outcome`
@@ -111,7 +112,8 @@ class Rule(Frozen, eq=False):
     off: Decision | None = None
 
 
-class CompiledFlag(Frozen, eq=False):
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledFlag:
     """A flag ready to evaluate; fields follow the evaluation order of the contract."""
 
     key: str
@@ -144,7 +146,8 @@ class CompiledFlag(Frozen, eq=False):
         return f"<CompiledFlag {self.key!r}>"
 
 
-class FlagSet(Frozen, eq=False):
+@dataclass(frozen=True, slots=True, eq=False)
+class FlagSet:
     """Every flag of one document version, by key, plus the segments and the checked
     document they were compiled from.
 

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import copyreg
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
-from flagkit._frozen import Frozen, derived
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
-
-__all__ = ["EMPTY_ATTRIBUTES", "ErrorCode", "Evaluation", "Reason", "Tenant"]
+__all__ = [
+    "EMPTY_ATTRIBUTES",
+    "ErrorCode",
+    "Evaluation",
+    "Reason",
+    "Tenant",
+    "tenant_from_context",
+    "tenant_problem",
+]
 
 EMPTY_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+"""No attributes: a read-only mapping that every value without attributes shares."""
+
+
+def read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of a copy of `mapping`."""
+    return MappingProxyType(dict(mapping))
+
+
+def _copy_read_only(mapping: MappingProxyType[str, Any]) -> tuple[Any, tuple[dict[str, Any]]]:
+    """Pickle and copy a read-only mapping as a read-only mapping of a plain copy."""
+    return read_only, (dict(mapping),)
+
+
+# flagkit's values hold read-only mappings (`EMPTY_ATTRIBUTES`, a flag's attributes), which
+# the standard library cannot pickle or deep-copy; registering how to lets `pickle`, `copy`
+# and `dataclasses.asdict` work on every flagkit value. Another registration is kept.
+copyreg.dispatch_table.setdefault(MappingProxyType, _copy_read_only)
 
 
 class Reason(enum.StrEnum):
@@ -43,7 +65,8 @@ class ErrorCode(enum.StrEnum):
     GENERAL = "GENERAL"
 
 
-class Tenant(Frozen):
+@dataclass(frozen=True, slots=True, init=False)
+class Tenant:
     """Who a flag is evaluated for.
 
     `id` is hashed for percentage rollouts and matched against tenant lists exactly
@@ -57,9 +80,12 @@ class Tenant(Frozen):
 
     id: str | None
     tier: str | None = None
-    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES
-    _problem: str | None = derived(default=None)
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
+    _problem: str | None = field(default=None, init=False, repr=False, compare=False)
+    """Why the fields cannot be evaluated (see `tenant_problem`), found once by `__init__`."""
 
+    # A hand-written __init__ (init=False above): `attributes=None` means none, and the
+    # fields are checked once here rather than on every evaluation.
     def __init__(
         self,
         id: str | None,
@@ -75,6 +101,21 @@ class Tenant(Frozen):
         initialize(self, "_problem", tenant_problem(id, tier, attributes))
 
 
+def tenant_from_context(
+    targeting_key: object, context: Mapping[str, Any], *, skip: Collection[str] = ()
+) -> Tenant:
+    """The tenant an OpenFeature/OFREP evaluation context describes.
+
+    `targeting_key` is the tenant id, the context's `tier` its tier, and every other
+    key (but those in `skip`) an attribute. Wrong types are not raised: the Tenant
+    carries its problem, and evaluating it answers `INVALID_CONTEXT`.
+    """
+    attributes = {
+        name: value for name, value in context.items() if name != "tier" and name not in skip
+    }
+    return Tenant(targeting_key, context.get("tier"), attributes)  # type: ignore[arg-type]
+
+
 def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str | None:
     """Why (id, tier, attributes) cannot be evaluated, or None when they can."""
     if tenant_id is not None and not isinstance(tenant_id, str):
@@ -86,7 +127,8 @@ def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str |
     return None
 
 
-class Evaluation(Frozen):
+@dataclass(frozen=True, slots=True)
+class Evaluation:
     """The full answer for one flag and one tenant; it never needs an exception to explain itself.
 
     `rule` names the step that decided (`kill-switch`, `requires:payments`,
@@ -104,7 +146,7 @@ class Evaluation(Frozen):
     rule: str | None = None
     error_code: ErrorCode | None = None
     error_message: str | None = None
-    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY_ATTRIBUTES)
     version: str | None = None
 
     def flag_metadata(self) -> dict[str, bool | str | int | float]:

@@ -83,7 +83,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
     ) from exc
 
 from flagkit.client import Flags, FlagsStatus
-from flagkit.model import ErrorCode, Reason, Tenant
+from flagkit.model import ErrorCode, Reason, Tenant, tenant_from_context
 
 __all__ = ["PROVIDER_NAME", "FlagkitProvider"]
 
@@ -352,11 +352,7 @@ def _tenant_of(context: EvaluationContext | None) -> Tenant:
     """The tenant an evaluation context describes: targeting key, `tier`, the rest attributes."""
     if context is None:
         return Tenant(None)
-    attributes = context.attributes
-    if "tier" not in attributes:
-        return Tenant(context.targeting_key, None, attributes)
-    rest = {name: value for name, value in attributes.items() if name != "tier"}
-    return Tenant(context.targeting_key, attributes["tier"], rest)  # type: ignore[arg-type]
+    return tenant_from_context(context.targeting_key, context.attributes)
 
 
 def _health_of(status: FlagsStatus) -> ProviderEvent:

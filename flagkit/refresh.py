@@ -1,115 +1,414 @@
-"""Keeping a `Flags` current: a background thread, fork awareness, and backoff.
+"""The refresher: what keeps a `Flags` supplied with documents, and the status it reports.
 
-The thread starts when its `Flags` is made (never at import), sleeps on an
-`Event` so `close()` stops it at once (a poll in flight is not waited for: it
-ends on its own and the `Flags` drops what it fetched), and is started afresh in a child process
-after `fork()` (gunicorn, uvicorn workers, Celery), where threads do not survive.
-On failure it backs off exponentially with full jitter, capped, and the `Flags`
-keeps serving its last good document.
+A `Refresher` owns a `Flags`'s source and everything about fetching from it: the
+start-up policy (the source, retried for `startup_timeout`; else the backup; else
+the fallback), one fetch at a time, compiling and installing a new document whole,
+writing the backup, counting failures, backing off, logging a failure once, and the
+`FlagsStatus` that says how fresh the served document is. `Flags` reads never touch
+it: they read the document the refresher last installed.
+
+Who calls `poll_once()` is a scheduler's business (`flagkit.schedulers`): a
+background thread, reads that find the document due, or nobody (`refresh()` only).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import random
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from flagkit._frozen import Frozen
+from flagkit.announcer import LOGGER_NAME, ChangeAnnouncer, unsubscriber
+from flagkit.compiler import compile_document
+from flagkit.document import load_document
+from flagkit.errors import DocumentError, FlagkitError, SourceError
+from flagkit.flagset import FlagSet
+from flagkit.schedulers import Backoff, reset_after_fork
+from flagkit.sources.backup import BackupSource, save_backup
+from flagkit.sources.base import BoundedSource, Source
+from flagkit.sources.file import FileSource
+from flagkit.sources.memory import MemorySource
+from flagkit.sources.snapshot import Snapshot
 
-__all__ = ["Backoff", "RefreshThread"]
+__all__ = ["Fallback", "FlagsStatus", "Refresher", "StatusCallback"]
+
+Fallback = str | os.PathLike[str] | Mapping[str, Any] | None
+"""A document to start from when the source and the backup have none: a path or a mapping."""
+
+_LAST_ATTEMPT = 0.25
+"""At start-up, the least time (seconds) worth a last attempt before `startup_timeout` ends."""
 
 
-class Backoff(Frozen):
-    """Delay before retry number `failures` (1, 2, ...): `base * 2**(failures-1)`, capped, jittered.
+@dataclass(frozen=True, slots=True)
+class FlagsStatus:
+    """How fresh the served document is, and what went wrong last.
 
-    The jitter draws from [delay/2, delay], so a fleet of processes that failed
-    together does not retry together.
+    `source` is where documents come from; `origin` where the one being served came
+    from (the source, or a backup or fallback at start). `stale_for` is 0.0 while the
+    source answers, else the seconds since the served document was last known to be
+    current: since the source last confirmed it or, while a backup loaded at start
+    is served, since that backup was saved (its `savedAt`).
+
+    `confirmed_at` is when the source last delivered or confirmed the served
+    document (Unix time). `refreshes` counts the fetches from the source (start-up's
+    included) that brought a valid document or confirmed the served one;
+    `failed_refreshes` those that did not (an unreachable source, a rejected document).
     """
 
-    base: float = 1.0
-    cap: float = 300.0
+    source: str
+    origin: str
+    version: str | None
+    loaded_at: float
+    last_attempt: float
+    last_error: str | None
+    consecutive_failures: int
+    stale_for: float
+    confirmed_at: float = 0.0
+    refreshes: int = 0
+    failed_refreshes: int = 0
 
-    def delay(self, failures: int, *, at_least: float = 0.0) -> float:
-        ceiling = min(self.cap, self.base * 2 ** max(failures - 1, 0))
-        return max(at_least, random.uniform(ceiling / 2, ceiling))  # noqa: S311 - jitter, not secrecy
+
+StatusCallback = Callable[[FlagsStatus], None]
+"""Called as `callback(status)` after every refresh attempt: a swap, "unchanged" or a failure."""
 
 
-class RefreshThread:
-    """Calls `poll()` on a daemon thread; `poll()` returns the seconds to wait before the next call.
+class Refresher:
+    """Fetches, checks and installs the documents of one source for one `Flags`.
 
-    Holds its owner weakly through `poll`'s bound object, so an abandoned `Flags`
-    is collected and its thread ends.
+    `install(flagset)` is how a new document reaches the readers; it is held weakly
+    (a bound method of the `Flags`), so a refresher never keeps its `Flags` alive.
     """
 
-    def __init__(self, poll: Callable[[], float], *, name: str, first_delay: float) -> None:
-        self._poll = weakref.WeakMethod(poll)
-        self._name = name
-        self._first_delay = first_delay
-        self._stop = threading.Event()
-        self._state = threading.Lock()  # guards _polling against stop()
-        self._polling = False
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-        _restart_after_fork.add(self)
+    def __init__(
+        self,
+        source: Source,
+        *,
+        install: Callable[[FlagSet], None],
+        announcer: ChangeAnnouncer,
+        poll_interval: float,
+        backup_path: str | os.PathLike[str] | None,
+    ) -> None:
+        self.source = source
+        self.status_callbacks: list[StatusCallback] = []
+        self._install = weakref.WeakMethod(install)
+        self._announcer = announcer
+        self._poll_interval = poll_interval
+        self._backup_path = None if backup_path is None else os.fspath(backup_path)
+        self._refresh_lock = threading.Lock()  # one fetch at a time
+        self._swap_lock = threading.Lock()  # held only to install a document; close() takes it
+        self._closed = threading.Event()
+        self._served: FlagSet | None = None
+        self._origin = source.description
+        self._refreshes = self._failed_refreshes = self._failures = 0
+        self._last_error: str | None = None
+        self._last_error_is_document = False
+        self._failed_version: str | None = None
+        self._logged_error: str | None = None
+        self._last_attempt = self._loaded_at = self._fresh_at = time.time()
+        reset_after_fork(self)
 
-    def start(self) -> None:
-        """Start the thread (again, in a forked child, where the parent's thread does not exist)."""
-        self._pid = os.getpid()
-        self._stop = threading.Event()
-        self._state = threading.Lock()
-        self._polling = False
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-        self._thread.start()
+    # -- start-up ---------------------------------------------------------------------------
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread; safe to call more than once.
+    def start(self, fallback: Fallback, startup_timeout: float) -> None:
+        """Install the source's document; else, once the source has had its chance, the
+        backup's, else the fallback's. Raises `SourceError` (or the `DocumentError` of the
+        source's document) when none of them has one.
 
-        A thread between polls ends at once and is waited for (up to `timeout`
-        seconds); one in the middle of a poll is not: it ends when the poll returns,
-        and starts no other.
+        A source that can bound its requests is given only the start-up time left, so
+        a hanging one cannot hold start-up past `startup_timeout`.
         """
-        with self._state:
-            self._stop.set()
-            polling = self._polling
-        _restart_after_fork.discard(self)
-        thread = self._thread
-        if not polling and thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        flagset, as_of = self._first_document(fallback, startup_timeout)
+        self._put(flagset)
+        self._loaded_at = self._fresh_at = self._last_attempt
+        if as_of is not None:  # A backup: as old as when it was saved.
+            self._fresh_at = min(as_of, self._fresh_at)
+
+    def first_delay(self) -> float:
+        """Seconds from start-up to the first poll: sooner when start-up failed over."""
+        return self._retry_delay() if self._failures else self._interval()
+
+    def _first_document(
+        self, fallback: Fallback, startup_timeout: float
+    ) -> tuple[FlagSet, float | None]:
+        deadline = time.monotonic() + startup_timeout
+        source = self.source
+        bounded = source if startup_timeout > 0 and isinstance(source, BoundedSource) else None
+        last = min(_LAST_ATTEMPT, startup_timeout / 4)  # the time kept for a last attempt
+        while True:
+            self._last_attempt = time.time()
+            try:
+                snapshot: Snapshot | None
+                if bounded is not None:
+                    snapshot = bounded.fetch(timeout=deadline - time.monotonic())
+                else:
+                    snapshot = source.fetch()
+                if snapshot is None:
+                    raise SourceError(f"{source.description} delivered no document")
+                flagset = self._compile(snapshot.content, snapshot.version)
+            except SourceError as exc:
+                self._record_failure(exc, None)
+                remaining = deadline - time.monotonic()
+                if exc.retryable and remaining > last:
+                    # Wake early enough to leave a last attempt some time of its own.
+                    self._closed.wait(min(self._retry_delay(), remaining - last))
+                    continue
+                primary: FlagkitError = exc
+            except DocumentError as exc:
+                self._record_failure(exc, None)
+                primary = exc
+            else:
+                self._failures, self._last_error, self._last_error_is_document = 0, None, False
+                self._refreshes += 1
+                self._save_backup(flagset)
+                return flagset, None
+            break
+        described = str(primary).startswith(source.description)
+        reasons = [str(primary) if described else f"{source.description}: {primary}"]
+        for origin, standby in self._standby_sources(fallback):
+            try:
+                standby_snapshot = standby.fetch()
+                if standby_snapshot is None:
+                    raise SourceError("delivered no document")
+                flagset = self._compile(standby_snapshot.content, standby_snapshot.version)
+            except FlagkitError as exc:
+                reasons.append(f"{origin}: {exc}")
+                continue
+            self._origin = origin
+            _logger().warning(
+                "flagkit: serving %s (version %s) until %s answers",
+                origin,
+                flagset.version,
+                source.description,
+            )
+            return flagset, standby_snapshot.as_of
+        if isinstance(primary, DocumentError) and len(reasons) == 1:
+            raise primary
+        raise SourceError("no flag document to start from:\n  " + "\n  ".join(reasons))
+
+    def _standby_sources(self, fallback: Fallback) -> list[tuple[str, Source]]:
+        """(origin, source) of the backup and the fallback, in the order they are tried."""
+        standby: list[tuple[str, Source]] = []
+        if self._backup_path is not None:
+            backup = BackupSource(self._backup_path)
+            standby.append((backup.description, backup))
+        if isinstance(fallback, Mapping):
+            standby.append(("fallback:memory", MemorySource(fallback)))
+        elif fallback is not None:
+            source = FileSource(fallback)
+            standby.append((f"fallback:{source.description}", source))
+        return standby
+
+    # -- refreshing -------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Fetch once; install the document if it is new. True when it was (see `Flags.refresh`)."""
+        try:
+            return self._fetch_and_swap()
+        except FlagkitError:
+            raise  # Recorded where it happened.
+        except Exception as exc:  # A bug, not the source: still a failed attempt, reported.
+            self._record_failure(exc, None)
+            raise
+        finally:
+            if self.status_callbacks and not self._closed.is_set():
+                self._report_status()
+
+    def poll_once(self) -> float:
+        """One refresh for a scheduler; returns the seconds to wait before the next."""
+        try:
+            self.refresh()
+        except SourceError as exc:
+            self._log_failure(exc)
+            return self._retry_delay(at_least=exc.retry_after or 0.0)
+        except DocumentError as exc:
+            self._log_failure(exc)
+            return self._interval()  # The source will not resend it: wait for the next one.
+        except Exception:  # A bug must not kill the thread: log it and back off.
+            _logger().exception("flagkit: refreshing %s failed", self.source.description)
+            return self._retry_delay()  # refresh() recorded the failure.
+        return self._interval()
+
+    def _fetch_and_swap(self) -> bool:
+        with self._refresh_lock:
+            if self._closed.is_set():
+                return False
+            self._last_attempt = time.time()
+            version: str | None = None
+            try:
+                snapshot = self.source.fetch()
+                if snapshot is None:  # "Unchanged since your last fetch"
+                    self._refreshes += 1
+                    self._record_contact()
+                    return False
+                version = snapshot.version
+                if version is not None and version == self._served_version():
+                    self._origin = self.source.description  # The source confirms it.
+                    self._last_error_is_document = False
+                    self._refreshes += 1
+                    self._record_contact()
+                    return False
+                new = self._compile(snapshot.content, snapshot.version)
+            except FlagkitError as exc:
+                self._record_failure(exc, version)
+                raise
+            with self._swap_lock:
+                if self._closed.is_set():
+                    return False  # close() returned while this fetch was in flight: drop it.
+                old = self._served
+                if not self._put(new):
+                    return False  # The Flags is gone.
+                self._refreshes += 1
+                self._origin = self.source.description
+                self._loaded_at = self._fresh_at = self._last_attempt
+                self._failures, self._last_error, self._logged_error = 0, None, None
+                if old is not None:
+                    self._announcer.queue(old, new)
+            self._save_backup(new)
+        self._announcer.announce()
+        return True
+
+    def close(self) -> None:
+        """Fetch nothing more; drop a fetch in flight; close the source's own connections."""
+        with self._swap_lock:
+            self._closed.set()
+
+    def close_source(self) -> None:
+        """Close the source's own connections (the boto3 client flagkit made for AppConfig)."""
+        close_source = getattr(self.source, "close", None)
+        if close_source is not None:
+            close_source()
+
+    def reset_after_fork(self) -> None:
+        """In a forked child: fresh locks (the parent's may have been held), a fresh source
+        connection and session (a boto3 client and its tokens must not be shared)."""
+        self._refresh_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._announcer.reset_after_fork()
+        reset = getattr(self.source, "reset_after_fork", None)
+        if reset is not None:
+            reset()
+
+    # -- status -----------------------------------------------------------------------------
 
     @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()
+    def status(self) -> FlagsStatus:
+        """Source, origin, version and freshness of the served document, and the last error."""
+        return FlagsStatus(
+            source=self.source.description,
+            origin=self._origin,
+            version=self._served_version(),
+            loaded_at=self._loaded_at,
+            last_attempt=self._last_attempt,
+            last_error=self._last_error,
+            consecutive_failures=self._failures,
+            stale_for=(time.time() - self._fresh_at) if self._failures else 0.0,
+            confirmed_at=self._fresh_at,
+            refreshes=self._refreshes,
+            failed_refreshes=self._failed_refreshes,
+        )
 
-    def _run(self) -> None:
-        delay = self._first_delay
-        stop, state = self._stop, self._state
-        while not stop.wait(delay):
-            poll = self._poll()
-            if poll is None:  # The Flags is gone.
-                return
-            with state:
-                if stop.is_set():
-                    return
-                self._polling = True
+    def on_status(self, callback: StatusCallback) -> Callable[[], None]:
+        """Add a status callback; returns a function that removes it."""
+        self.status_callbacks.append(callback)
+        return unsubscriber(self.status_callbacks, callback)
+
+    def _report_status(self) -> None:
+        status = self.status
+        for callback in list(self.status_callbacks):
             try:
-                delay = poll()
-            finally:
-                self._polling = False
-            del poll
+                callback(status)
+            except Exception:
+                _logger().exception("flagkit on_status callback %r failed", callback)
 
-    def _after_fork_in_child(self) -> None:
-        if not self._stop.is_set():
-            self.start()
+    # -- internals --------------------------------------------------------------------------
+
+    def _put(self, flagset: FlagSet) -> bool:
+        """Hand `flagset` to the readers; False when the `Flags` no longer exists."""
+        install = self._install()
+        if install is None:
+            return False
+        install(flagset)
+        self._served = flagset
+        return True
+
+    def _served_version(self) -> str | None:
+        return None if self._served is None else self._served.version
+
+    def _compile(self, content: bytes, version: str | None) -> FlagSet:
+        try:
+            checked = load_document(content)
+        except DocumentError as exc:
+            exc.source = self.source.description
+            raise
+        for warning in checked.warnings:
+            _logger().warning(
+                "flag document %s (%s): %s", version, self.source.description, warning
+            )
+        return compile_document(checked, version=version)
+
+    def _save_backup(self, flagset: FlagSet) -> None:
+        if self._backup_path is None:
+            return
+        try:
+            save_backup(
+                self._backup_path,
+                flagset.document,
+                source=self.source.description,
+                version=flagset.version,
+            )
+        except OSError as exc:
+            _logger().warning("flagkit: cannot write the backup %s: %s", self._backup_path, exc)
+
+    def _interval(self) -> float:
+        """What the source last asked for (AppConfig's NextPollIntervalInSeconds), else ours."""
+        asked = getattr(self.source, "next_poll_interval", None)
+        return float(asked) if asked else self._poll_interval
+
+    def _retry_delay(self, at_least: float = 0.0) -> float:
+        backoff = Backoff(cap=max(self._poll_interval, 30.0))
+        return backoff.delay(self._failures, at_least=at_least)
+
+    def _record_contact(self) -> None:
+        """The source answered and has nothing new: the served document is current.
+
+        A rejected document stays reported: the source will not send it again, and
+        the served document is older than the deployed one until the next deployment.
+        """
+        if self._last_error_is_document:
+            return  # The source holds a newer document than the one served: still stale.
+        self._fresh_at = self._last_attempt
+        self._failures, self._last_error, self._logged_error = 0, None, None
+
+    def _record_failure(self, exc: Exception, version: str | None) -> None:
+        self._failures += 1
+        self._failed_refreshes += 1
+        self._last_error = str(exc)
+        self._last_error_is_document = isinstance(exc, DocumentError)
+        self._failed_version = version
+
+    def _log_failure(self, exc: FlagkitError) -> None:
+        """Log a refresh failure nobody else will see, once until a different one happens."""
+        message = str(exc)
+        if message == self._logged_error:
+            return
+        self._logged_error = message
+        if isinstance(exc, DocumentError):
+            _logger().warning(
+                "flagkit: rejected flag document version %s from %s; still serving version %s:\n%s",
+                self._failed_version,
+                self.source.description,
+                self._served_version(),
+                message,
+            )
+        else:
+            _logger().warning(
+                "flagkit: refresh from %s failed: %s", self.source.description, message
+            )
 
 
-_restart_after_fork: weakref.WeakSet[RefreshThread] = weakref.WeakSet()
-
-
-def _restart_refreshers_in_child() -> None:
-    for refresher in list(_restart_after_fork):
-        refresher._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_restart_refreshers_in_child)
+def _logger() -> logging.Logger:
+    return logging.getLogger(LOGGER_NAME)

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
+from typing import Any
 
 from flagkit._schema_check import (
     Check,
@@ -21,10 +22,6 @@ from flagkit._schema_check import (
     is_json_number,
 )
 from flagkit.errors import Problem, SchemaValidationError
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = [
     "FLAG_KEY_PATTERN",

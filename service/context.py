@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from flagkit import model
 from flagkit.model import ErrorCode, Tenant
 
 __all__ = [
@@ -78,10 +79,7 @@ def tenant_from_context(context: object, limits: ContextLimits) -> Tenant:
                 ErrorCode.INVALID_CONTEXT,
                 f"context.{name} must be a string, got {_json_type(value)}",
             )
-    attributes = {
-        name: value for name, value in context.items() if name not in ("targetingKey", "tier")
-    }
-    return Tenant(tenant_id, tier, attributes)
+    return model.tenant_from_context(tenant_id, context, skip=("targetingKey",))
 
 
 MAX_DEPTH = 32

@@ -22,7 +22,7 @@ from botocore.config import Config
 
 from flagkit import Flags
 from flagkit.client import LOGGER_NAME
-from flagkit.refresh import Backoff
+from flagkit.schedulers import Backoff
 from tests.appconfig_endpoint import AppConfigEndpoint
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ import pytest
 
 from flagkit import DocumentError, Flags, SchemaValidationError, SourceError
 from flagkit.errors import ConfigurationError
-from flagkit.refresh import Backoff
+from flagkit.schedulers import Backoff
 from flagkit.sources.appconfig import SESSION_MAX_AGE, AppConfigSource
-from flagkit.sources.file import content_version
+from flagkit.sources.snapshot import content_version
 from tests.appconfig_endpoint import (
     DEFAULT_TOKEN_TTL,
     GET_CONFIGURATION,
@@ -836,7 +836,7 @@ def test_close_closes_the_client_flagkit_made_but_not_a_callers(
     theirs = harness.appconfig()
     closed: list[str] = []
     for name, flags in (("own", own), ("theirs", theirs)):
-        client = flags._source._client  # type: ignore[attr-defined]
+        client = flags._refresher.source._client  # type: ignore[attr-defined]
         assert client is not None
         monkeypatch.setattr(client, "close", lambda name=name: closed.append(name))
     own.close()

@@ -787,7 +787,7 @@ def test_on_read_evaluate_all_catches_up_too() -> None:
     flags = Flags(source, refresh_mode="on_read", poll_interval=3600)
     source.update(changed(DOC, zeta={"enabled": False}), version="v2")
     assert {answer.version for answer in flags.evaluate_all("acme")} == {"v1"}  # not due yet
-    flags._due = 0.0  # type: ignore[attr-defined]  # as if the poll interval had passed
+    flags._scheduler._due = 0.0  # type: ignore[union-attr]  # as if the poll interval had passed
     answers = flags.evaluate_all("acme")
     assert {answer.version for answer in answers} == {"v2"}
     flags.close()

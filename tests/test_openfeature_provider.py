@@ -466,8 +466,8 @@ def test_shutdown_detaches_without_closing_flags(monkeypatch: pytest.MonkeyPatch
     assert emitted == [ProviderEvent.PROVIDER_CONFIGURATION_CHANGED]
 
     provider.shutdown()
-    assert flags._callbacks == []  # unsubscribed
-    assert flags._status_callbacks == []
+    assert flags._announcer.callbacks == []  # unsubscribed
+    assert flags._refresher.status_callbacks == []
     source.update(DOC)
     assert flags.refresh()  # flags still refreshes and serves ...
     assert not flags.enabled("killed", "acme")

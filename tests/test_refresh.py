@@ -371,7 +371,7 @@ def test_a_manual_flags_refreshes_in_a_child_forked_mid_refresh(
     endpoint.deploy(APP, ENV, PROFILE, V2)
     # Another thread is inside refresh() at the moment of the fork: the child inherits
     # the lock held, and nobody in the child will ever release it.
-    with flags._refresh_lock:
+    with flags._refresher._refresh_lock:
         pid, read_end = _fork_into(_refreshing_child, flags)
 
     report = _read_report(read_end, pid, timeout=15)  # a deadlocked child reports nothing
@@ -411,7 +411,7 @@ def test_a_forked_child_refreshes_on_its_own(endpoint: AppConfigEndpoint, harnes
     assert flags.refresh() is False  # closed: fetches nothing
     assert len(endpoint.requests) == polled
     # The child opened its own session after the fork, so the parent's token is still its own.
-    snapshot = flags._source.fetch()
+    snapshot = flags._refresher.source.fetch()
     assert [(r.operation, r.status) for r in endpoint.requests[polled:]] == [
         (GET_CONFIGURATION, 200),
     ]

@@ -15,8 +15,7 @@ import urllib.request
 
 from flagkit.errors import SourceError
 from flagkit.sources.appconfig import document_bytes
-from flagkit.sources.file import content_version
-from flagkit.sources.snapshot import Snapshot
+from flagkit.sources.snapshot import Snapshot, content_version
 
 __all__ = ["DEFAULT_AGENT_URL", "AgentSource"]
 

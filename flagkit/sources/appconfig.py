@@ -23,8 +23,7 @@ from typing import Any
 
 from flagkit.errors import ConfigurationError, Problem, SchemaValidationError, SourceError
 from flagkit.schema import ROOT
-from flagkit.sources.file import content_version
-from flagkit.sources.snapshot import Snapshot
+from flagkit.sources.snapshot import Snapshot, content_version
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import os
 
-from mmh3 import hash128
-
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import Problem, SchemaValidationError, SourceError
 from flagkit.schema import ROOT
-from flagkit.sources.snapshot import Snapshot
+from flagkit.sources.snapshot import Snapshot, content_version
 
-__all__ = ["FileSource", "content_version"]
-
-
-def content_version(content: bytes) -> str:
-    """A version label derived from the bytes themselves: `hash:` and 16 hex digits.
-
-    MurmurHash3 (128-bit), not a cryptographic hash: it labels versions, it does
-    not authenticate them, and it spares `import flagkit` loading OpenSSL.
-    """
-    return f"hash:{hash128(content, 0, False):032x}"[:21]
+__all__ = ["FileSource"]
 
 
 class FileSource:

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from flagkit.errors import Problem, SchemaValidationError
 from flagkit.schema import ROOT
-from flagkit.sources.file import content_version
-from flagkit.sources.snapshot import Snapshot
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing: see flagkit._frozen
-if TYPE_CHECKING:
-    from typing import Any
+from flagkit.sources.snapshot import Snapshot, content_version
 
 __all__ = ["MemorySource"]
 

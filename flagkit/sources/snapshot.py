@@ -1,13 +1,16 @@
-"""`Snapshot`: one version of a document as a source delivered it."""
+"""`Snapshot`: one version of a document as a source delivered it, and version labels."""
 
 from __future__ import annotations
 
-from flagkit._frozen import Frozen
+from dataclasses import dataclass
 
-__all__ = ["Snapshot"]
+from mmh3 import hash128
+
+__all__ = ["Snapshot", "content_version"]
 
 
-class Snapshot(Frozen):
+@dataclass(frozen=True, slots=True)
+class Snapshot:
     """One version of a document as a source delivered it, before any checking.
 
     `content` is the raw bytes; `version` is the source's label for it (AppConfig's
@@ -18,5 +21,13 @@ class Snapshot(Frozen):
 
     content: bytes
     version: str | None
-    content_type: str = "application/json"
     as_of: float | None = None
+
+
+def content_version(content: bytes) -> str:
+    """A version label derived from the bytes themselves: `hash:` and 16 hex digits.
+
+    MurmurHash3 (128-bit), not a cryptographic hash: it labels versions, it does
+    not authenticate them, and it spares `import flagkit` loading OpenSSL.
+    """
+    return f"hash:{hash128(content, 0, False):032x}"[:21]
