@@ -9,6 +9,8 @@ flagkit appconfig-definition FILE [--output OUT]
 flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
 flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
 ```
+`serve` comes from the service package, through the `flagkit.commands` entry point
+(`flagkit.command_plugins`): flagkit never imports the service.
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
 2 bad usage; 3 (`diff`) some tenant's answer changes.
 """
@@ -23,9 +25,9 @@ from typing import Any, TextIO
 
 from flagkit import publish
 from flagkit.client import Flags
+from flagkit.command_plugins import add_plugin_commands
 from flagkit.document import CheckedDocument, load_document
 from flagkit.errors import (
-    ConfigurationError,
     DocumentError,
     FlagkitError,
     PublishError,
@@ -96,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=_schema)
     _add_publish_commands(commands)
-    _add_serve_command(commands)
+    add_plugin_commands(commands)
     return parser
 
 
@@ -154,37 +156,6 @@ def _add_publish_commands(commands: Any) -> None:
     push.add_argument("--region", metavar="R", help="the AWS region (default: boto3's)")
     _add_tenant_options(push)
     push.set_defaults(run=_push)
-
-
-def _add_serve_command(commands: Any) -> None:
-    serve = commands.add_parser(
-        "serve",
-        help="serve flags over HTTP: OFREP, plain JSON, health and metrics",
-        description="Run the HTTP service (needs flagkit[service]) with uvicorn. SOURCE is a "
-        "flag document's path, appconfig://APPLICATION/ENVIRONMENT/PROFILE or "
-        "agent://APPLICATION/ENVIRONMENT/PROFILE. Other settings come from FLAGKIT_* "
-        "environment variables (see the README). Without API keys (FLAGKIT_API_KEYS) it "
-        "refuses to listen beyond loopback unless given --allow-unauthenticated.",
-    )
-    serve.add_argument(
-        "--source", metavar="SOURCE", help="where flags come from (default: $FLAGKIT_SOURCE)"
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
-    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
-    serve.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
-    )
-    serve.add_argument(
-        "--allow-unauthenticated",
-        action="store_true",
-        help="answer clients beyond loopback even though no API keys are configured",
-    )
-    serve.add_argument(
-        "--access-log",
-        action="store_true",
-        help="log every request; off by default, since query strings carry tenant attributes",
-    )
-    serve.set_defaults(run=_serve)
 
 
 def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
@@ -430,61 +401,6 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         f"to environment {target.environment_name!r} with {strategy} "
         f"(state {result.deployment_state})",
         file=out,
-    )
-    return EXIT_OK
-
-
-def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    import ipaddress
-    import os
-
-    try:
-        import uvicorn
-
-        from service.server import http_protocol
-        from service.settings import Settings
-        from service.source import source_kind
-    except ImportError as exc:
-        print(
-            f"flagkit serve: error: {exc.name} is not installed; "
-            "install the service extra: pip install 'flagkit[service]'",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    if args.source:
-        os.environ["FLAGKIT_SOURCE"] = args.source
-    if args.allow_unauthenticated:
-        os.environ["FLAGKIT_ALLOW_UNAUTHENTICATED"] = "1"
-    try:
-        settings = Settings.from_env()
-        if settings.source is None:
-            raise ConfigurationError(
-                "no source: give --source or set FLAGKIT_SOURCE (a file path, "
-                "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE)"
-            )
-        source_kind(settings.source)
-    except ConfigurationError as exc:
-        print(f"flagkit serve: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not (loopback or settings.api_keys or settings.allow_unauthenticated):
-        print(
-            f"flagkit serve: error: refusing to listen on {args.host} without API keys; set "
-            "FLAGKIT_API_KEYS (or FLAGKIT_API_KEYS_FILE), or pass --allow-unauthenticated",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        http=http_protocol(),
-        access_log=args.access_log,
     )
     return EXIT_OK
 

@@ -1,4 +1,4 @@
-"""The flagkit HTTP service: `uvicorn service.app:app`, or `flagkit serve`.
+"""The flagkit HTTP service: `flagkit serve`, `python -m service` or `uvicorn service.app:app`.
 
 `create_app()` reads its settings from the environment (see `service.settings`);
 the `Flags` are built in the lifespan, so every worker process gets its own
@@ -133,6 +133,13 @@ def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> d
     return app.openapi_schema or generate()
 
 
+# Why a module `__getattr__` and not `app = create_app()`: `uvicorn service.app:app` (as
+# the README and CHANGELOG show) needs a module-level `app`, but importing this module
+# must not build one. `flagkit serve` and `python -m service` import it to check the
+# service extra is installed, then have uvicorn call `create_app` in each worker; the
+# tests and benchmarks import `create_app` with settings of their own. An eager `app`
+# would read FLAGKIT_* on every such import, fail the import on a bad value there, and
+# build an app nobody serves.
 def __getattr__(name: str) -> FastAPI:
     """`service.app:app` is made on first access, so importing the module reads no environment."""
     if name == "app":

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from flagkit.errors import ConfigurationError
+from flagkit.sources.agent import DEFAULT_AGENT_URL
 
 __all__ = ["Settings"]
 
@@ -44,7 +45,7 @@ class Settings:
     poll_interval: float | None = None
     backup_path: str | None = None
     fallback: str | None = None
-    agent_url: str = "http://localhost:2772"
+    agent_url: str = DEFAULT_AGENT_URL
     api_keys: frozenset[str] = frozenset()
     allow_unauthenticated: bool = False
     max_body_bytes: int = 64 * 1024
@@ -80,7 +81,7 @@ class Settings:
             poll_interval=None if not poll else _number(env, "FLAGKIT_POLL_INTERVAL", float),
             backup_path=env.get("FLAGKIT_BACKUP_PATH") or None,
             fallback=env.get("FLAGKIT_FALLBACK") or None,
-            agent_url=env.get("FLAGKIT_AGENT_URL") or "http://localhost:2772",
+            agent_url=env.get("FLAGKIT_AGENT_URL") or DEFAULT_AGENT_URL,
             api_keys=_api_keys(env),
             allow_unauthenticated=_flag(env, "FLAGKIT_ALLOW_UNAUTHENTICATED"),
             max_body_bytes=_number(env, "FLAGKIT_MAX_BODY_BYTES", int, 64 * 1024),

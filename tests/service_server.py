@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,8 @@ from service.settings import Settings
 
 __all__ = [
     "FLAGKIT",
+    "PYTHON_M_SERVICE",
+    "SERVE",
     "START_TIMEOUT",
     "CliServer",
     "LiveServer",
@@ -54,6 +56,12 @@ START_TIMEOUT = 20.0
 
 FLAGKIT = Path(sys.executable).with_name("flagkit")
 """The console script `pip install -e .` made: what `make run` starts."""
+
+SERVE = (str(FLAGKIT), "serve")
+"""`flagkit serve`, as a user types it."""
+
+PYTHON_M_SERVICE = (sys.executable, "-m", "service")
+"""`python -m service`: the same command, run as the service package's main module."""
 
 
 # -- in process -----------------------------------------------------------------------------
@@ -189,15 +197,19 @@ def cli_environment(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def serve_cli(*args: str, env: Mapping[str, str] | None = None) -> Iterator[CliServer]:
+def serve_cli(
+    *args: str, env: Mapping[str, str] | None = None, command: Sequence[str] = SERVE
+) -> Iterator[CliServer]:
     """`flagkit serve --port 0 ARGS...` with `env` added; waits until it listens and is ready.
+
+    `command` replaces `flagkit serve` (`PYTHON_M_SERVICE`: `python -m service`).
 
     uvicorn binds the port the kernel picks and prints it; that line is awaited, not
     guessed. The process gets SIGTERM when the block ends and must shut down cleanly
     (uvicorn re-raises the signal once it has, so the status is -SIGTERM).
     """
     process = subprocess.Popen(
-        [str(FLAGKIT), "serve", "--port", "0", *args],
+        [*command, "--port", "0", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,  # uvicorn's access log goes to stdout, the rest to stderr:
         stderr=subprocess.STDOUT,  # one pipe, so the log keeps the order they were written in

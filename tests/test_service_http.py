@@ -8,7 +8,6 @@ import functools
 import json
 import logging
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -29,10 +28,8 @@ from service.app import create_app
 from service.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.service_server import (
-    FLAGKIT,
     CliServer,
     LiveServer,
-    cli_environment,
     live,
     memory_flags,
     serve_app,
@@ -818,52 +815,6 @@ def test_file_edits_are_served_and_a_bad_edit_keeps_the_last_good_document(
         assert (recovered["version"], recovered["staleFor"]) == (first, 0.0)
         assert client.get(acme).json()["value"] is True
     assert "bulkExport.enabled" in server.log()  # the failed refresh was logged
-
-
-@pytest.mark.parametrize(
-    ("args", "env", "message"),
-    [
-        (
-            ["--source", str(EXAMPLES / "flags.json"), "--host", "0.0.0.0"],  # noqa: S104 - refused
-            {},
-            "flagkit serve: error: refusing to listen on 0.0.0.0 without API keys; set "
-            "FLAGKIT_API_KEYS (or FLAGKIT_API_KEYS_FILE), or pass --allow-unauthenticated\n",
-        ),
-        (
-            [],
-            {},
-            "flagkit serve: error: no source: give --source or set FLAGKIT_SOURCE (a file path, "
-            "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE)\n",
-        ),
-        (
-            ["--source", "appconfig://shop/prod"],
-            {},
-            "flagkit serve: error: source 'appconfig://shop/prod' must look like "
-            "appconfig://APPLICATION/ENVIRONMENT/PROFILE\n",
-        ),
-        (
-            ["--source", str(EXAMPLES / "flags.json")],
-            {"FLAGKIT_MAX_BODY_BYTES": "64k"},
-            "flagkit serve: error: FLAGKIT_MAX_BODY_BYTES must be an integer, got '64k'\n",
-        ),
-    ],
-    ids=["public-host-without-keys", "no-source", "bad-source", "bad-setting"],
-)
-def test_serve_refuses_bad_usage_before_listening(
-    args: list[str], env: dict[str, str], message: str
-) -> None:
-    finished = subprocess.run(
-        [str(FLAGKIT), "serve", "--port", "0", *args],
-        capture_output=True,
-        text=True,
-        env=cli_environment(env),
-        timeout=30,
-        check=False,
-    )
-
-    assert finished.returncode == 2
-    assert finished.stderr == message  # nothing else: no server was started
-    assert finished.stdout == ""
 
 
 # -- no keys, not on loopback ---------------------------------------------------------------

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 import flagkit
+import service.settings
 from flagkit import ConfigurationError
+from flagkit.sources.agent import DEFAULT_AGENT_URL
 from service.settings import Settings
 from service.source import open_flags, source_kind
+from tests.conftest import REPO
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "flags.json"
+EXAMPLE = REPO / "examples" / "flags.json"
 
 
 def test_defaults_when_nothing_is_set() -> None:
@@ -24,6 +27,14 @@ def test_defaults_when_nothing_is_set() -> None:
     assert settings.max_context_attributes == 64
     assert settings.max_context_string == 1024
     assert settings.allow_unauthenticated is False
+
+
+def test_the_agent_url_defaults_to_the_agent_sources_default() -> None:
+    """One default for the AppConfig Agent; the settings' table and the README show it."""
+    row = f"| `FLAGKIT_AGENT_URL` | `{DEFAULT_AGENT_URL}` |"
+    assert Settings().agent_url == Settings.from_env({}).agent_url == DEFAULT_AGENT_URL
+    assert row in (service.settings.__doc__ or "")
+    assert row in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_variable_is_read() -> None:
