@@ -8,10 +8,7 @@ Standard library only.
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from flagkit.errors import SourceError
 from flagkit.sources.appconfig import document_bytes
@@ -68,6 +65,11 @@ class AgentSource:
                 f"{self.description}: no time left to ask the AppConfig Agent at {self.base_url}",
                 retryable=True,
             )
+        # urllib.request loads http.client, ssl and email (about 15 ms): only agent users pay.
+        import http.client
+        import urllib.error
+        import urllib.request
+
         wait = self.timeout if timeout is None else min(self.timeout, timeout)
         request = urllib.request.Request(self.url, headers=self._headers)  # noqa: S310 - the agent's own http URL
         try:
