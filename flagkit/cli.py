@@ -261,19 +261,6 @@ def _read_flag_document(path: str) -> CheckedDocument | None:
     return None
 
 
-def _quiet_flagkit_logger() -> None:
-    """Keep the `Flags` that `diff` and `push` build from logging the warnings printed above.
-
-    Only when nothing was set up to handle flagkit's log (else logging's last-resort
-    handler writes each warning to stderr again, once per document built).
-    """
-    import logging
-
-    logger = logging.getLogger("flagkit")
-    if not logger.hasHandlers():
-        logger.addHandler(logging.NullHandler())
-
-
 def _read_tenants(args: argparse.Namespace) -> tuple[Tenant, ...] | None:
     if not args.tenants:
         return ()
@@ -293,7 +280,6 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     for path, checked in ((args.old, old), (args.new, new)):
         for warning in checked.warnings:
             print(f"{path}: warning: {warning}", file=sys.stderr)
-    _quiet_flagkit_logger()
     diff = publish.diff_documents(old.document, new.document, tenants)
     if args.json:
         answer = {"old": args.old, "new": args.new, **diff.as_dict()}
@@ -336,7 +322,6 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_INVALID
     for warning in checked.warnings:
         print(f"{args.file}: warning: {warning}", file=out)
-    _quiet_flagkit_logger()
 
     def show(result: publish.PushResult) -> None:
         target = result.target

@@ -169,6 +169,12 @@ def _canonical(document: Mapping[str, Any], key: str) -> str | None:
     if flag is None:
         return None
     segments = document.get("_segments", {})
+    used = segments_used(flag)
+    return json.dumps([flag, {name: segments.get(name) for name in used}], sort_keys=True)
+
+
+def segments_used(flag: Mapping[str, Any]) -> set[str]:
+    """The names of the `_segments` a flag uses: in `segments`, and in its rules' conditions."""
     used = set(flag.get("segments", []))
     for rule in flag.get("rules", []):
         for condition in rule.get("when", []):
@@ -177,7 +183,7 @@ def _canonical(document: Mapping[str, Any], key: str) -> str | None:
                 for operator in ("inSegment", "notInSegment")
                 if operator in condition
             )
-    return json.dumps([flag, {name: segments.get(name) for name in used}], sort_keys=True)
+    return used
 
 
 def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -271,7 +277,7 @@ def _flag_problems(
     if "percentage" in flag:
         yield from _percentage_problems(flag["percentage"], at("percentage"))
     salt = flag.get("salt")
-    if salt is not None and not _is_unicode(salt):
+    if salt is not None and not is_unicode_text(salt):
         yield Problem(at("salt"), "not valid Unicode text (it has a lone surrogate)")
 
     variants: Mapping[str, Any] | None = flag.get("variants")
@@ -350,7 +356,8 @@ def _percentage_problems(percentage: float, path: str) -> Iterator[Problem]:
         yield Problem(path, f"{percentage} has more than two decimal places (steps of 0.01)")
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode_text(text: str) -> bool:
+    """Whether UTF-8 can encode `text`: False when it has a lone surrogate (`"\\ud800"`)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

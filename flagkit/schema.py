@@ -181,7 +181,8 @@ def _python_patterns(schema: Any) -> Any:
     return converted
 
 
-def _render(value: Any) -> str:
+def json_excerpt(value: Any) -> str:
+    """`value` as JSON for a message, cut to 60 characters (57 and `...` when longer)."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
     except (RecursionError, ValueError):
@@ -226,7 +227,7 @@ def _message(error: Any) -> str:
     validator, instance, expected = error.validator, error.instance, error.validator_value
     if validator == "type":
         kinds = expected if isinstance(expected, list) else [expected]
-        return f"{_render(instance)} is not of type {' or '.join(repr(k) for k in kinds)}"
+        return f"{json_excerpt(instance)} is not of type {' or '.join(repr(k) for k in kinds)}"
     if validator == "oneOf" and all(
         set(option) == {"required"} for option in expected if isinstance(option, dict)
     ):
@@ -238,15 +239,15 @@ def _message(error: Any) -> str:
         return f"needs exactly one of: {wanted}"
     if validator == "pattern":
         if expected == ecma_pattern(FLAG_KEY_PATTERN).pattern:
-            return f"{_render(instance)} is not a flag key ({_FLAG_KEY_RULE})"
-        return f"{_render(instance)} does not match {expected.replace(chr(92) + 'Z', '$')}"
+            return f"{json_excerpt(instance)} is not a flag key ({_FLAG_KEY_RULE})"
+        return f"{json_excerpt(instance)} does not match {expected.replace(chr(92) + 'Z', '$')}"
     if validator == "required":
         missing = [name for name in expected if isinstance(instance, dict) and name not in instance]
         return ", ".join(f'missing "{name}"' for name in missing)
     if validator == "minLength" and expected == 1:
         return "an empty string; give at least 1 character"
     if validator == "maxLength":
-        return f"{_render(instance)} is longer than {expected} characters"
+        return f"{json_excerpt(instance)} is longer than {expected} characters"
     if validator == "minProperties" and expected == 1:
         return "is empty; give at least one entry"
     return str(error.message)

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_appconfig import AppConfigClient
+
     from tests.appconfig_endpoint import AppConfigEndpoint
     from tests.appconfig_fixtures import Harness
 
@@ -46,3 +48,31 @@ def harness(endpoint: AppConfigEndpoint, monkeypatch: pytest.MonkeyPatch) -> Ite
 
     with harness_for(endpoint, monkeypatch) as made:
         yield made
+
+
+# -- AWS without AWS, for the flagkit.publish tests ----------------------------------------
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; nothing read from this machine's AWS set-up."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def moto_client(aws_env: None) -> Iterator[AppConfigClient]:
+    """An in-process moto AppConfig control plane (moto and boto3 imported on first use)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("appconfig", region_name="us-east-1")
+        yield client
+        client.close()

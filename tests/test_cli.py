@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import EXAMPLES, SCHEMAS
+from tests.helpers import flagkit, write
 
 EXAMPLE = EXAMPLES / "flags.json"
-
-
-def flagkit(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("flagkit", path=str(Path(sys.executable).parent))
-    assert command is not None, "the flagkit console script is not installed in this venv"
-    return subprocess.run(
-        [command, *map(str, args)], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def write(tmp_path: Path, name: str, document: object) -> Path:
-    path = tmp_path / name
-    path.write_text(document if isinstance(document, str) else json.dumps(document))
-    return path
 
 
 def test_validate_accepts_the_example_and_names_its_version() -> None:

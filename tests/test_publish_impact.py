@@ -1,0 +1,323 @@
+"""flagkit.publish.impact (`diff_documents`, `format_diff`) and the `flagkit diff` command."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flagkit.client import Flags
+from flagkit.model import Tenant
+from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
+from tests import strategies
+from tests.helpers import flagkit, write
+from tests.publish_data import TENANTS_FILE
+
+OLD: dict[str, Any] = {
+    "payments": {"enabled": True},
+    "featureA": {"enabled": True, "requires": ["payments"], "tenants": ["acme", "globex"]},
+    "legacy": {"enabled": True},
+    "same": {"enabled": True, "tiers": ["pro"]},
+}
+NEW: dict[str, Any] = {
+    "payments": {"enabled": True, "excludedTenants": ["initech"]},
+    "featureA": {
+        "enabled": True,
+        "requires": ["payments"],
+        "tenants": ["acme", "initech", "hooli"],
+        "temperature": 0.7,
+    },
+    "same": {"enabled": True, "tiers": ["pro"]},
+    "fresh": {"enabled": True, "tiers": ["enterprise"]},
+}
+TENANTS = (
+    Tenant("acme", "enterprise"),
+    Tenant("globex", "pro"),
+    Tenant("initech", "free"),
+    Tenant("hooli"),
+)
+
+
+def test_diff_names_exactly_who_gains_and_loses_each_flag() -> None:
+    diff = diff_documents(OLD, NEW, TENANTS)
+    assert diff == Diff(
+        added=("fresh",),
+        removed=("legacy",),
+        changed=("payments", "featureA"),
+        flags=(
+            FlagDiff("payments", "changed", ("excludedTenants",), lost=("initech",)),
+            FlagDiff(
+                "featureA",
+                "changed",
+                ("temperature", "tenants"),
+                gained=("hooli",),
+                lost=("globex",),
+            ),
+            FlagDiff("fresh", "added", gained=("acme",)),
+            FlagDiff("legacy", "removed", lost=("acme", "globex", "initech", "hooli")),
+        ),
+        tenants=4,
+    )
+    assert diff.affected_tenants == ("initech", "hooli", "globex", "acme")
+    assert diff.changes_answers
+    with pytest.raises(FrozenInstanceError):
+        diff.tenants = 0  # type: ignore[misc]
+
+
+def test_diff_follows_requires_to_flags_whose_own_json_did_not_change() -> None:
+    old = {"payments": {"enabled": True}, "checkout": {"enabled": True, "requires": ["payments"]}}
+    new = {"payments": {"enabled": False}, "checkout": {"enabled": True, "requires": ["payments"]}}
+    diff = diff_documents(old, new, (Tenant("acme"),))
+    assert diff.changed == ("payments",)
+    assert [(f.flag, f.status, f.lost) for f in diff.flags] == [
+        ("payments", "changed", ("acme",)),
+        ("checkout", "prerequisite", ("acme",)),
+    ]
+
+
+def test_diff_reports_variant_changes_and_segment_edits() -> None:
+    def theme(segment: list[str]) -> dict[str, Any]:
+        return {
+            "_segments": {"beta": segment},
+            "theme": {
+                "enabled": True,
+                "variants": {"classic": 1, "fresh": 2, "none": 0},
+                "defaultVariant": "classic",
+                "offVariant": "none",
+                "tenants": ["acme", "globex"],
+                "rules": [{"when": [{"attribute": "id", "inSegment": "beta"}], "serve": "fresh"}],
+            },
+        }
+
+    diff = diff_documents(theme(["acme"]), theme(["globex"]), (Tenant("acme"), Tenant("globex")))
+    (flag,) = diff.flags
+    assert flag.fields == ("_segments.beta",)
+    assert flag.variant_changes == (
+        VariantChange("acme", "fresh", "classic"),
+        VariantChange("globex", "classic", "fresh"),
+    )
+    assert format_diff(diff) == [
+        "theme: 2 tenants change variant (changed: _segments.beta)",
+        "  ~ acme: fresh -> classic, globex: classic -> fresh",
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); "
+        "a different answer for 2 of 2 tenants",
+    ]
+
+
+def test_an_attribute_change_alone_changes_no_answer() -> None:
+    diff = diff_documents(
+        {"a": {"enabled": True, "model": "x"}}, {"a": {"enabled": True, "model": "y"}}, TENANTS
+    )
+    assert [(f.flag, f.fields, f.changes_answers) for f in diff.flags] == [("a", ("model",), False)]
+    assert not diff.changes_answers
+    assert format_diff(diff)[0] == "a: no tenant's answer changes (changed: model)"
+
+
+def test_without_tenants_any_flag_change_counts_as_impact() -> None:
+    diff = diff_documents(OLD, NEW)
+    assert diff.changes_answers
+    assert format_diff(diff) == [
+        "payments: changed: excludedTenants",
+        "featureA: changed: temperature, tenants",
+        "fresh: added",
+        "legacy: removed",
+        "summary: 4 flags differ (1 added, 1 removed, 2 changed); no tenants given, so which "
+        "tenants are affected is unknown",
+    ]
+    assert not diff_documents(OLD, OLD).changes_answers
+
+
+def test_format_diff_caps_the_ids_unless_told_not_to() -> None:
+    many = tuple(Tenant(f"t{i}") for i in range(13))
+    diff = diff_documents({}, {"a": {"enabled": True}}, many)
+    assert format_diff(diff, limit=10)[:2] == [
+        "a: +13 tenants (added)",
+        "  + t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 … and 3 more",
+    ]
+    assert format_diff(diff, limit=None)[1] == "  + " + ", ".join(t.id or "" for t in many)
+
+
+def test_diffing_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """The documents' warnings are the caller's to print; the diff builds no `Flags` to log them."""
+    typo = {"a": {"enabled": True, "tenant": ["acme"]}}
+    with caplog.at_level(logging.DEBUG):
+        diff = diff_documents(typo, typo, (Tenant("acme"),))
+    assert (diff.flags, caplog.records) == ((), [])
+
+
+def test_diff_as_dict_is_json_for_ci() -> None:
+    answer = json.loads(json.dumps(diff_documents(OLD, NEW, TENANTS).as_dict()))
+    assert answer["flags"][1] == {
+        "flag": "featureA",
+        "status": "changed",
+        "fields": ["temperature", "tenants"],
+        "gained": ["hooli"],
+        "lost": ["globex"],
+        "variantChanges": [],
+    }
+    assert (answer["tenants"], answer["affectedTenants"], answer["changesAnswers"]) == (4, 4, True)
+
+
+@st.composite
+def edited_documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A valid document and a valid edit of it: toggles, new percentages and tenant lists,
+    a flag dropped (when nothing requires it) or added."""
+    old = draw(strategies.documents())
+    new = copy.deepcopy(old)
+    keys = [key for key in new if not key.startswith(("$", "_"))]
+    for key in keys:
+        flag = new[key]
+        edit = draw(st.sampled_from(["none", "toggle", "percentage", "tenants", "drop"]))
+        if edit == "toggle":
+            flag["enabled"] = not flag["enabled"]
+        elif edit == "percentage":
+            flag["percentage"] = draw(strategies.percentages())
+        elif edit == "tenants":
+            flag["tenants"] = draw(st.lists(st.sampled_from(TENANT_IDS), max_size=3))
+        elif edit == "drop" and not any(
+            key in new[k].get("requires", ()) for k in keys if k in new
+        ):
+            del new[key]
+    if draw(st.booleans()):
+        new["added"] = {"enabled": True, "tiers": draw(st.lists(st.sampled_from(TIERS)))}
+    return old, new
+
+
+TENANT_IDS = ("acme", "globex", "initech", "hooli", "umbrella")
+TIERS = ("free", "pro", "enterprise")
+
+
+@given(
+    documents=edited_documents(),
+    tenants=st.lists(
+        st.builds(Tenant, st.sampled_from(TENANT_IDS), st.sampled_from(TIERS)),
+        unique_by=lambda tenant: tenant.id,
+    ),
+)
+def test_diff_agrees_with_enabled_flags_and_reverses_exactly(
+    documents: tuple[dict[str, Any], dict[str, Any]], tenants: list[Tenant]
+) -> None:
+    old, new = documents
+    forward = diff_documents(old, new, tenants)
+    backward = diff_documents(new, old, tenants)
+    assert {f.flag: (f.gained, f.lost) for f in forward.flags if f.gained or f.lost} == {
+        f.flag: (f.lost, f.gained) for f in backward.flags if f.gained or f.lost
+    }
+    # An independent path through the client: enabled_flags() uses the compiled deciders.
+    before, after = Flags.from_dict(old), Flags.from_dict(new)
+    for tenant in tenants:
+        switched = set(before.enabled_flags(tenant)) ^ set(after.enabled_flags(tenant))
+        reported = {f.flag for f in forward.flags if tenant.id in f.gained + f.lost}
+        assert switched == reported
+    assert not diff_documents(old, old, tenants).flags
+
+
+# -- the console script -----------------------------------------------------------------------
+
+
+def test_cli_diff_prints_a_line_per_flag_and_exits_3_on_impact(tmp_path: Path) -> None:
+    old, new = write(tmp_path, "old.json", OLD), write(tmp_path, "new.json", NEW)
+    tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
+    result = flagkit("diff", old, new, "--tenants", tenants)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.splitlines() == [
+        "payments: -1 tenant (changed: excludedTenants)",
+        "  - initech",
+        "featureA: +1 tenant, -1 tenant (changed: temperature, tenants)",
+        "  + hooli",
+        "  - globex",
+        "fresh: +1 tenant (added)",
+        "  + acme",
+        "legacy: -4 tenants (removed)",
+        "  - acme, globex, initech, hooli",
+        "summary: 4 flags differ (1 added, 1 removed, 2 changed); "
+        "a different answer for 4 of 4 tenants",
+    ]
+    assert result.stderr == ""
+
+
+def test_cli_diff_json_and_a_no_impact_change_exit_0(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.json", {"a": {"enabled": True, "model": "x"}})
+    new = write(tmp_path, "new.json", {"a": {"enabled": True, "model": "y"}})
+    tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
+    result = flagkit("diff", old, new, "--tenants", tenants, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "old": str(old),
+        "new": str(new),
+        "added": [],
+        "removed": [],
+        "changed": ["a"],
+        "flags": [
+            {
+                "flag": "a",
+                "status": "changed",
+                "fields": ["model"],
+                "gained": [],
+                "lost": [],
+                "variantChanges": [],
+            }
+        ],
+        "tenants": 4,
+        "affectedTenants": 0,
+        "changesAnswers": False,
+    }
+
+
+def test_cli_diff_caps_ids_unless_all(tmp_path: Path) -> None:
+    old, new = (
+        write(tmp_path, "old.json", {}),
+        write(tmp_path, "new.json", {"a": {"enabled": True}}),
+    )
+    tenants = write(tmp_path, "t.txt", "".join(f"t{i}\n" for i in range(12)))
+    capped = flagkit("diff", old, new, "--tenants", tenants)
+    assert (
+        capped.stdout.splitlines()[1] == "  + t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 … and 2 more"
+    )
+    everything = flagkit("diff", old, new, "--tenants", tenants, "--all")
+    assert everything.stdout.splitlines()[1] == "  + " + ", ".join(f"t{i}" for i in range(12))
+
+
+def test_cli_diff_prints_each_documents_warnings_once(tmp_path: Path) -> None:
+    typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "tenant": ["acme"]}})
+    result = flagkit("diff", typo, typo, "--tenants", write(tmp_path, "t.txt", "acme\n"))
+    assert result.returncode == 0
+    warning = 'a.tenant: did you mean "tenants"? (kept as an attribute)'
+    assert result.stderr.splitlines() == [f"{typo}: warning: {warning}"] * 2
+    assert result.stdout == "summary: no flag differs; a different answer for 0 of 1 tenant\n"
+
+
+def test_cli_diff_evaluates_an_escaped_lone_surrogate(tmp_path: Path) -> None:
+    """`validate` takes `"\\ud800"` (only a salt must be hashable), and so does `diff`."""
+    old = write(tmp_path, "old.json", '{"a": {"enabled": true, "tiers": ["\\ud800"]}}')
+    new = write(tmp_path, "new.json", '{"a": {"enabled": true, "tiers": ["\\ud800", "pro"]}}')
+    result = flagkit("diff", old, new, "--tenants", write(tmp_path, "t.txt", "acme pro\n"))
+    assert (result.returncode, result.stderr) == (3, "")
+    assert result.stdout.splitlines() == [
+        "a: +1 tenant (changed: tiers)",
+        "  + acme",
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); "
+        "a different answer for 1 of 1 tenant",
+    ]
+
+
+def test_cli_diff_refuses_invalid_input_with_exit_1(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.json", {"a": {"enabled": True}})
+    bad = write(tmp_path, "bad.json", {"a": {"enabled": True, "percentage": -1}})
+    result = flagkit("diff", good, bad)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"{bad}: error: a.percentage: -1 is less than the minimum of 0\n"
+    tenants = write(tmp_path, "t.txt", "acme\nacme\n")
+    result = flagkit("diff", good, good, "--tenants", tenants)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"flagkit diff: error: {tenants}:2: tenant 'acme' is listed again (first on line 1); "
+        "expected each tenant once\n"
+    )
