@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit.client import Flags
+from flagkit.errors import DocumentError
 from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
 from tests import strategies
@@ -321,3 +322,26 @@ def test_cli_diff_refuses_invalid_input_with_exit_1(tmp_path: Path) -> None:
         f"flagkit diff: error: {tenants}:2: tenant 'acme' is listed again (first on line 1); "
         "expected each tenant once\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        pytest.param(
+            {"a": {"enabled": True, "weight": float("nan")}},
+            "(document): not JSON data: Out of range float values are not JSON compliant",
+            id="nan",
+        ),
+        pytest.param(
+            {"a": {"enabled": True, "tags": {"x"}}},
+            "(document): not JSON data: Object of type set is not JSON serializable",
+            id="set",
+        ),
+    ],
+)
+def test_a_document_that_is_not_json_data_is_refused_by_path(
+    document: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(DocumentError) as raised:
+        diff_documents({"a": {"enabled": True}}, document)
+    assert str(raised.value) == message

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flagkit.compiler import compile_document
-from flagkit.document import changed_flags, check_document, flag_items, segments_used
+from flagkit.document import changed_flags, flag_items, load_document, segments_used
 from flagkit.evaluation import evaluate
+from flagkit.flagset import FlagSet
 from flagkit.model import Tenant
 from flagkit.schema import format_path
+from flagkit.sources.memory import MemorySource
 
 __all__ = ["Diff", "FlagDiff", "FlagStatus", "VariantChange", "diff_documents", "format_diff"]
 
@@ -127,18 +129,24 @@ class Diff:
         }
 
 
+def _compiled(document: Mapping[str, Any]) -> FlagSet:
+    """`document` through the checks every source's document passes, then compiled."""
+    snapshot = MemorySource(document).fetch()
+    return compile_document(load_document(snapshot.content), version=snapshot.version)
+
+
 def diff_documents(
     old: Mapping[str, Any], new: Mapping[str, Any], tenants: Sequence[Tenant] = ()
 ) -> Diff:
     """Compare two flag documents and, for each tenant, the answers they give.
 
-    Both documents are checked and compiled first (`DocumentError` if either is
-    invalid). Every flag that was added, removed or changed, or that requires one, is
+    Both documents are checked and compiled first, exactly as `Flags.from_dict` would
+    (`DocumentError` if either is invalid: not JSON data, too large, or failing a
+    check). Every flag that was added, removed or changed, or that requires one, is
     evaluated in both for every tenant, as `Flags.evaluate` does: an absent flag
     answers off with no variant.
     """
-    old_flags = compile_document(check_document(old))
-    new_flags = compile_document(check_document(new))
+    old_flags, new_flags = _compiled(old), _compiled(new)
     old_keys = [key for key, _ in flag_items(old)]
     new_keys = [key for key, _ in flag_items(new)]
     changed = changed_flags(old, new)

@@ -37,7 +37,11 @@ class MemorySource:
     @staticmethod
     def _snapshot_of(document: Mapping[str, Any], version: str | None) -> Snapshot:
         try:
-            content = json.dumps(document, allow_nan=False, ensure_ascii=False).encode("utf-8")
+            text = json.dumps(document, allow_nan=False, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError) as exc:
             raise SchemaValidationError([Problem(ROOT, f"not JSON data: {exc}")]) from None
+        try:
+            content = text.encode("utf-8")
+        except UnicodeEncodeError:  # A lone surrogate, as json.loads makes of "\\udcff": escaped.
+            content = json.dumps(document, allow_nan=False).encode("ascii")
         return Snapshot(content, version or content_version(content))
