@@ -79,6 +79,7 @@ class Checked:
 
 
 def command(code: str, document: Path, scratch: Path) -> list[str]:
+    """A fresh interpreter running `code` with the document and scratch folder as arguments."""
     return [sys.executable, "-c", code, str(document), str(scratch)]
 
 

@@ -39,6 +39,7 @@ class Case:
 
 
 def flag_keys() -> list[str]:
+    """The 50 flag keys, in document order."""
     return list(build_document())
 
 
@@ -52,28 +53,16 @@ STDLIB_FIRST = "import typing, dataclasses, logging\n"
 """What flagkit will import once it is built on dataclasses and plain `typing`."""
 
 
-def flagkit_case() -> Case:
+def flagkit_case(*, stdlib_first: bool = False) -> Case:
+    """flagkit's `Flags.from_file`; with `stdlib_first`, the estimate case that imports the
+    standard-library modules flagkit is about to depend on before it."""
     return Case(
-        name="flagkit",
+        name="flagkit+stdlib (estimate)" if stdlib_first else "flagkit",
         module=None,
         distribution=None,
         file_name="flags.json",
         document=build_document(),
-        code=FLAGKIT_CODE,
-        answer="flags.enabled(key, tenant)",
-        peer=False,
-    )
-
-
-def flagkit_stdlib_case() -> Case:
-    """An estimate: flagkit after the standard-library modules it is about to depend on."""
-    return Case(
-        name="flagkit+stdlib (estimate)",
-        module=None,
-        distribution=None,
-        file_name="flags.json",
-        document=build_document(),
-        code=STDLIB_FIRST + FLAGKIT_CODE,
+        code=STDLIB_FIRST + FLAGKIT_CODE if stdlib_first else FLAGKIT_CODE,
         answer="flags.enabled(key, tenant)",
         peer=False,
     )
@@ -331,7 +320,7 @@ def all_cases(*, with_stdlib_estimate: bool) -> list[Case]:
     """flagkit, optionally its estimate case, then the peers."""
     cases = [flagkit_case()]
     if with_stdlib_estimate:
-        cases.append(flagkit_stdlib_case())
+        cases.append(flagkit_case(stdlib_first=True))
     return [
         *cases,
         powertools_case(),
