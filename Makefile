@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/flags.json
 
-.PHONY: test lint typecheck unit run bench bench-service clean
+.PHONY: test lint typecheck unit run bench bench-startup bench-service clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(BIN)/python:
 # One stamp per install so that editing pyproject.toml reinstalls.
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
@@ -45,6 +49,10 @@ run: $(VENV)/.run-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/hot_path.py
+
+# Import + load a 50-flag document in a fresh interpreter, against five other flag libraries.
+bench-startup: $(VENV)/.bench-installed
+	$(BIN)/python bench/startup.py
 
 # OFREP evaluations over HTTP against a bare route of the same app (about 2 minutes).
 bench-service: $(VENV)/.dev-installed

@@ -6,21 +6,15 @@ The floor is the least a Python feature-flag check can do: a plain function
 that checks an allow list, a tier list and an mmh3 percentage on its own
 arguments. flagkit runs the same checks on a 50-flag document through its
 public API. The machine is shared and noisy, so runs alternate and medians
-are quoted; the ratio is what to read.
+are quoted; the ratio is what to read. Start-up is bench/startup.py's.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import mmh3
 
@@ -130,35 +124,6 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
     return samples
 
 
-def startup(rounds: int) -> tuple[float, float, float]:
-    """Median ms of a bare interpreter, of importing flagkit + loading the 50-flag document,
-    and of the difference between the two runs of each round."""
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "flags.json"
-        path.write_text(json.dumps(build_document()))
-        bare = [sys.executable, "-c", "pass"]
-        load = [sys.executable, "-c", f"import flagkit; flagkit.Flags.from_file({str(path)!r})"]
-        # Byte-compile flagkit as installing a wheel does (this environment may set
-        # PYTHONDONTWRITEBYTECODE, which would leave an editable install compiling
-        # its sources on every start), then warm the page cache.
-        package = str(Path(flagkit.__file__).parent)
-        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        subprocess.run(load, check=True, env=env)
-        times: dict[str, list[float]] = {"bare": [], "load": []}
-        for _ in range(rounds):
-            for name, command in (("bare", bare), ("load", load)):
-                start = time.perf_counter()
-                subprocess.run(command, check=True, env=env)
-                times[name].append((time.perf_counter() - start) * 1000)
-    differences = [load - bare for bare, load in zip(times["bare"], times["load"], strict=True)]
-    return (
-        statistics.median(times["bare"]),
-        statistics.median(times["load"]),
-        statistics.median(differences),
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=21)
@@ -187,13 +152,6 @@ def main() -> None:
         )
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
         print(f"{name:32} {medians[name]:9.0f} {ratio:7.2f}x {spread:>11}  {verdict}")
-
-    bare, load, over = startup(args.rounds)
-    print(
-        f"\nstartup: bare interpreter {bare:.1f} ms, import flagkit + from_file {load:.1f} ms, "
-        f"difference {over:.1f} ms (median of the rounds' differences; "
-        f"target <= 40 ms: {'ok' if over <= 40 else 'MISSED'})"
-    )
 
 
 if __name__ == "__main__":
