@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Self, TypeAlias
 
 from flagkit.announcer import LOGGER_NAME, ChangeAnnouncer, ChangeCallback
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
@@ -107,7 +107,7 @@ class Flags:
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         refresh_mode: RefreshMode = "manual",
         poll_interval: float = 5.0,
-    ) -> Flags:
+    ) -> Self:
         """Flags from a local JSON document.
 
         `refresh()` re-reads the file. With `refresh_mode="thread"` a background thread
@@ -135,7 +135,7 @@ class Flags:
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 0.0,
         request_timeout: float = 10.0,
-    ) -> Flags:
+    ) -> Self:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
         `client` is any boto3 `appconfigdata` client; otherwise one is made from
@@ -185,7 +185,7 @@ class Flags:
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 30.0,
         request_timeout: float = 5.0,
-    ) -> Flags:
+    ) -> Self:
         """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
 
         The agent starts after the application on ECS and EKS, so a refused
@@ -217,7 +217,7 @@ class Flags:
         )
 
     @classmethod
-    def from_dict(cls, document: Mapping[str, Any], *, version: str | None = None) -> Flags:
+    def from_dict(cls, document: Mapping[str, Any], *, version: str | None = None) -> Self:
         """Flags from a document already in memory (tests, bootstrapping, generated documents)."""
         return cls(MemorySource(document, version=version))
 
@@ -347,7 +347,7 @@ class Flags:
         self._refresher.close_source()
         self._announcer.close()
 
-    def __enter__(self) -> Flags:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
