@@ -160,8 +160,8 @@ def _add_serve_command(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
         help="serve flags over HTTP: OFREP, plain JSON, health and metrics",
-        description="Run the HTTP service (needs flagkit[service]) with uvicorn. SOURCE is a "
-        "flag document's path, appconfig://APPLICATION/ENVIRONMENT/PROFILE or "
+        description="Run the HTTP service (needs flagkit-engine[service]) with uvicorn. SOURCE "
+        "is a flag document's path, appconfig://APPLICATION/ENVIRONMENT/PROFILE or "
         "agent://APPLICATION/ENVIRONMENT/PROFILE. Other settings come from FLAGKIT_* "
         "environment variables (see the README). Without API keys (FLAGKIT_API_KEYS) it "
         "refuses to listen beyond loopback unless given --allow-unauthenticated.",
@@ -447,7 +447,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     except ImportError as exc:
         print(
             f"flagkit serve: error: {exc.name} is not installed; "
-            "install the service extra: pip install 'flagkit[service]'",
+            "install the service extra: pip install 'flagkit-engine[service]'",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,1 +1,4 @@
-"""flagkit's HTTP service: OFREP and plain-JSON evaluation over FastAPI (`flagkit[service]`)."""
+"""flagkit's HTTP service: OFREP and plain-JSON evaluation over FastAPI.
+
+Installed with the `service` extra: `pip install 'flagkit-engine[service]'`.
+"""
