@@ -112,7 +112,7 @@ class Rule(Frozen, eq=False):
 
 
 class CompiledFlag(Frozen, eq=False):
-    """A flag ready to evaluate; fields follow the evaluation order of the contract."""
+    """A flag ready to evaluate; fields follow the evaluation order in docs/flag-document.md."""
 
     key: str
     enabled: bool
