@@ -143,7 +143,7 @@ class Flags:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
         `client` is any boto3 `appconfigdata` client; otherwise one is made from
-        `session` or boto3's defaults (install `flagkit[aws]`). `poll_interval`
+        `session` or boto3's defaults (install `flagkit-engine[aws]`). `poll_interval`
         (15 s at least) is the session's required minimum; AppConfig's own
         `NextPollIntervalInSeconds` paces the polls.
 

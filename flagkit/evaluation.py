@@ -1,4 +1,4 @@
-"""FlagSet + flag + tenant → answer: the precedence of the contract, top to bottom, in `decide`.
+"""FlagSet + flag + tenant → answer: the evaluation order of docs/flag-document.md, in `decide`.
 
 Pure functions: no I/O, no locks, no logging. `decide` returns a precomputed
 `Decision` (only a weighted split chooses among several), so the hot path
@@ -56,7 +56,7 @@ _RANK = RANK_OF_RESIDUE
 def decide(
     flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
 ) -> Decision:
-    """The first step that decides, decides (see the contract's "Meaning of a flag")."""
+    """The first step that decides, decides (docs/flag-document.md, "Evaluation order")."""
     if not flag.enabled:
         return flag.disabled
     if flag.requires:

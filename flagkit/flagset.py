@@ -114,7 +114,7 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CompiledFlag:
-    """A flag ready to evaluate; fields follow the evaluation order of the contract."""
+    """A flag ready to evaluate; fields follow the evaluation order in docs/flag-document.md."""
 
     key: str
     enabled: bool

@@ -13,7 +13,7 @@ client = api.get_client()
 client.get_boolean_value("featureA", False, EvaluationContext("acme", {"tier": "enterprise"}))
 ```
 
-Needs the optional extra: `pip install 'flagkit[openfeature]'`. `import flagkit` never
+Needs the optional extra: `pip install 'flagkit-engine[openfeature]'`. `import flagkit` never
 imports the OpenFeature SDK; only `import flagkit.openfeature` does.
 
 The context: `targeting_key` is the tenant id; the `tier` attribute is the tenant's
@@ -79,7 +79,7 @@ try:
     from openfeature.provider import AbstractProvider, Metadata
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError(
-        "flagkit.openfeature needs the OpenFeature SDK: pip install 'flagkit[openfeature]'"
+        "flagkit.openfeature needs the OpenFeature SDK: pip install 'flagkit-engine[openfeature]'"
     ) from exc
 
 from flagkit.client import Flags, FlagsStatus

@@ -644,5 +644,5 @@ def test_missing_sdk_names_the_extra() -> None:
     result = run_python(code)
 
     assert result.stdout.strip() == (
-        "flagkit.openfeature needs the OpenFeature SDK: pip install 'flagkit[openfeature]'"
+        "flagkit.openfeature needs the OpenFeature SDK: pip install 'flagkit-engine[openfeature]'"
     ), result.stderr

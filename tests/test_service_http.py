@@ -742,7 +742,7 @@ def test_the_readme_request_gets_the_readme_answer(make_run: CliServer) -> None:
     assert response.status_code == 200
     assert response.text == (
         '{"key": "featureA", "value": true, "reason": "TARGETING_MATCH", "variant": "on", '
-        '"metadata": {"temperature": 0.7, "version": "hash:5b6bfb365bd35b39", "rule": "tenants"}}'
+        '"metadata": {"temperature": 0.7, "version": "hash:5fd8936ceea8dbaf", "rule": "tenants"}}'
     )
 
 

@@ -300,7 +300,7 @@ def document_bytes(body: bytes, content_type: str, where: str) -> bytes:
             raise _unreadable(
                 where,
                 f"the document is {media_type}; install PyYAML to read YAML flag documents "
-                "(pip install 'flagkit[yaml]'), or deploy it as application/json",
+                "(pip install 'flagkit-engine[yaml]'), or deploy it as application/json",
             ) from None
         try:
             document = yaml.safe_load(body)
