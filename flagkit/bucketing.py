@@ -1,4 +1,4 @@
-"""Sticky percentage bucketing: the public, frozen formula and nothing else.
+"""Sticky percentage bucketing: the public, frozen formula, and the tables that read it fast.
 
 ```
 h    = MurmurHash3_x86_32(utf8(f"{salt}:{key}"), seed=0)   # unsigned 32-bit
@@ -8,8 +8,14 @@ on   = rank < round(percentage * 100)
 
 At whole percentages this is Unleash's normalized hash (`h % 100 + 1 <= percentage`
 with group id = salt); the second digit pair gives steps of 0.01 %. Weighted
-variant splits use Unleash's variant formula with seed 86028157. Changing any
-line here changes who sees what: it is a breaking change.
+variant splits use Unleash's variant formula with seed 86028157. Changing the
+formula changes who sees what: it is a breaking change.
+
+Besides the formula (`bucket_rank`, `in_rollout`, `variant_bucket`,
+`rollout_threshold`), this module holds what the evaluator reads instead of computing
+it per call: `RANK_OF_RESIDUE` (the rank of each `h % 10000`) and, per threshold, a
+10,000-byte in-or-out table shared by every flag that uses it (`rollout_lookup`,
+`outside_table`). A test holds every table to the formula at every residue.
 """
 
 from __future__ import annotations
