@@ -276,7 +276,7 @@ class Refresher:
         return True
 
     def close(self) -> None:
-        """Fetch nothing more; drop a fetch in flight; close the source's own connections."""
+        """Fetch nothing more: a fetch in flight is dropped when it ends, not waited for."""
         with self._swap_lock:
             self._closed.set()
 

@@ -128,3 +128,14 @@ def test_loading_and_evaluating_loads_no_heavy_module(tmp_path: Path) -> None:
     )
     loaded = set(json.loads(result.stdout))
     assert {name: why for name, why in HEAVY_MODULES.items() if name in loaded} == {}
+
+
+def test_names_built_on_typing_are_plain_module_names() -> None:
+    import flagkit.client
+    import flagkit.sources
+    from flagkit.sources.base import Source
+
+    assert flagkit.sources.Source is Source
+    assert "Source" in dir(flagkit.sources)
+    assert str(flagkit.client.RefreshMode) == "typing.Literal['thread', 'on_read', 'manual']"
+    assert "RefreshMode" in dir(flagkit.client)
