@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TextIO
 
-from flagkit.cli import EXIT_OK, EXIT_USAGE
+from flagkit.cli.exits import EXIT_OK, EXIT_USAGE
 from flagkit.command_plugins import Subcommands
 from flagkit.errors import ConfigurationError
 

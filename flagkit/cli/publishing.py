@@ -1,108 +1,29 @@
-"""The `flagkit` command: validate, evaluate, diff, convert and push flag documents.
-
-```
-flagkit validate FILE...
-flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--json]
-flagkit schema [--draft4]
-flagkit diff OLD NEW [--tenants FILE] [--json] [--all]
-flagkit appconfig-definition FILE [--output OUT]
-flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
-flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
-```
-`serve` comes from the service package, through the `flagkit.commands` entry point
-(`flagkit.command_plugins`): flagkit never imports the service.
-Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
-2 bad usage; 3 (`diff`) some tenant's answer changes.
-"""
+"""`flagkit diff`, `flagkit appconfig-definition` and `flagkit push`: documents on their way
+to AppConfig."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from flagkit import publish
-from flagkit.client import Flags
-from flagkit.command_plugins import add_plugin_commands
-from flagkit.document import CheckedDocument, load_document
-from flagkit.errors import (
-    DocumentError,
-    FlagkitError,
-    PublishError,
-    SourceError,
-)
-from flagkit.model import Evaluation, Tenant
-from flagkit.schema import draft4_schema, json_schema
+from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK
+from flagkit.command_plugins import Subcommands
+from flagkit.document import CheckedDocument
+from flagkit.errors import DocumentError, PublishError, SourceError
+from flagkit.model import Tenant
 from flagkit.sources.file import FileSource
 
-__all__ = ["main", "run"]
+__all__ = ["IDS_SHOWN", "add_commands"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_CHANGES = 0, 1, 2, 3
 IDS_SHOWN = 10
 """How many tenant ids `diff` and `push` show per line unless given --all."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (the console script exits with it)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        status: int = args.run(args, sys.stdout)
-    except BrokenPipeError:  # `flagkit schema | head`
-        status = EXIT_OK
-    return status
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="flagkit", description="Deterministic multi-tenant feature flags."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    validate = commands.add_parser(
-        "validate",
-        help="check flag documents against the schema and for semantic errors",
-        description="Check each document; print every problem on its own line with its JSON "
-        "path. Exit 0 when all are valid, 1 otherwise. Likely typos are warnings.",
-    )
-    validate.add_argument("files", nargs="+", metavar="FILE")
-    validate.set_defaults(run=_validate)
-
-    evaluate = commands.add_parser(
-        "eval",
-        help="evaluate one flag for one tenant",
-        description="Print the value, variant, reason and the rule that decided.",
-    )
-    evaluate.add_argument("flag", metavar="FLAG")
-    evaluate.add_argument("--file", required=True, metavar="FILE", help="the flag document")
-    evaluate.add_argument("--tenant", metavar="ID", help="the tenant id")
-    evaluate.add_argument("--tier", metavar="TIER", help="the tenant's tier")
-    evaluate.add_argument(
-        "--attr",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a tenant attribute for rules and stickiness; VALUE is read as JSON when it "
-        'parses (10, true, ["a"]) and as a string otherwise; repeatable',
-    )
-    evaluate.add_argument("--json", action="store_true", help="print the evaluation as JSON")
-    evaluate.set_defaults(run=_evaluate)
-
-    schema = commands.add_parser("schema", help="print the flag document's JSON Schema")
-    schema.add_argument(
-        "--draft4",
-        action="store_true",
-        help="the draft-04 rendition, for AppConfig's JSON Schema validator",
-    )
-    schema.set_defaults(run=_schema)
-    _add_publish_commands(commands)
-    add_plugin_commands(commands)
-    return parser
-
-
-def _add_publish_commands(commands: Any) -> None:
+def add_commands(commands: Subcommands) -> None:
+    """Add `diff`, `appconfig-definition` and `push` to the `flagkit` command."""
     diff = commands.add_parser(
         "diff",
         help="which flags changed between two documents, and for exactly which tenants",
@@ -169,83 +90,6 @@ def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"list every tenant id (default: the first {IDS_SHOWN} per line)",
     )
-
-
-def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    status = EXIT_OK
-    for path in args.files:
-        try:
-            snapshot = FileSource(path).fetch()
-            checked = load_document(snapshot.content)
-        except DocumentError as exc:
-            status = EXIT_INVALID
-            for problem in exc.problems:
-                print(f"{path}: error: {problem}", file=out)
-            continue
-        except SourceError as exc:
-            status = EXIT_INVALID
-            print(f"{path}: error: {exc}", file=out)
-            continue
-        for warning in checked.warnings:
-            print(f"{path}: warning: {warning}", file=out)
-        flags = sum(1 for key in checked.document if not key.startswith(("$", "_")))
-        print(f"{path}: ok, {flags} flag{'s' if flags != 1 else ''} ({snapshot.version})", file=out)
-    return status
-
-
-def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        attributes = dict(_attribute(item) for item in args.attr)
-    except ValueError as exc:
-        print(f"flagkit eval: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        flags = Flags.from_file(args.file)
-    except FlagkitError as exc:
-        print(f"{args.file}: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    evaluation = flags.evaluate(args.flag, Tenant(args.tenant, args.tier, attributes))
-    if args.json:
-        print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)
-    else:
-        _print_evaluation(evaluation, args.tenant, out)
-    return EXIT_INVALID if evaluation.error_code is not None else EXIT_OK
-
-
-def _print_evaluation(evaluation: Evaluation, tenant: str | None, out: TextIO) -> None:
-    state = "on" if evaluation.enabled else "off"
-    who = f"tenant {tenant!r}" if tenant else "no tenant"
-    print(f"{evaluation.flag} for {who}: {state}", file=out)
-    rows: list[tuple[str, Any]] = [
-        ("value", json.dumps(evaluation.value, ensure_ascii=False)),
-        ("variant", evaluation.variant),
-        ("reason", evaluation.reason.value),
-        ("rule", evaluation.rule),
-        ("version", evaluation.version),
-    ]
-    if evaluation.error_code is not None:
-        rows.append(("error", f"{evaluation.error_code.value}: {evaluation.error_message}"))
-    if evaluation.attributes:
-        rows.append(("attributes", json.dumps(dict(evaluation.attributes), ensure_ascii=False)))
-    for name, value in rows:
-        if value is not None:
-            print(f"  {name + ':':11} {value}", file=out)
-
-
-def _attribute(item: str) -> tuple[str, Any]:
-    key, separator, text = item.partition("=")
-    if not separator or not key:
-        raise ValueError(f"--attr takes KEY=VALUE, got {item!r}")
-    try:
-        return key, json.loads(text)
-    except ValueError:
-        return key, text
-
-
-def _schema(args: argparse.Namespace, out: TextIO) -> int:
-    schema = draft4_schema() if args.draft4 else json_schema()
-    print(json.dumps(schema, indent=2, ensure_ascii=False), file=out)
-    return EXIT_OK
 
 
 def _read_flag_document(path: str) -> CheckedDocument | None:
@@ -388,12 +232,3 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     return EXIT_OK
-
-
-def run() -> None:
-    """The console script's entry point: `main()` with the process's arguments, then exit."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

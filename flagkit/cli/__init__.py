@@ -1,0 +1,58 @@
+"""The `flagkit` command: validate, evaluate, diff, convert and push flag documents.
+
+```
+flagkit validate FILE...
+flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--json]
+flagkit schema [--draft4]
+flagkit diff OLD NEW [--tenants FILE] [--json] [--all]
+flagkit appconfig-definition FILE [--output OUT]
+flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
+flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
+```
+One module per group of commands: `flagkit.cli.documents` (validate, eval, schema),
+`flagkit.cli.publishing` (diff, appconfig-definition, push). `serve` comes from the
+service package, through the `flagkit.commands` entry point (`flagkit.command_plugins`):
+flagkit never imports the service.
+Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
+2 bad usage; 3 (`diff`) some tenant's answer changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
+__all__ = ["EXIT_CHANGES", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "main", "run"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args, sys.stdout)
+    except BrokenPipeError:  # `flagkit schema | head`
+        status = EXIT_OK
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    from flagkit.cli import documents, publishing
+    from flagkit.command_plugins import add_plugin_commands
+
+    parser = argparse.ArgumentParser(
+        prog="flagkit", description="Deterministic multi-tenant feature flags."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    documents.add_commands(commands)
+    publishing.add_commands(commands)
+    add_plugin_commands(commands)
+    return parser
+
+
+def run() -> None:
+    """The console script's entry point: `main()` with the process's arguments, then exit."""
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""`python -m flagkit.cli`: the `flagkit` command."""
+
+from flagkit.cli import run
+
+run()

@@ -1,0 +1,136 @@
+"""`flagkit validate`, `flagkit eval` and `flagkit schema`: one document at a time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from flagkit.client import Flags
+from flagkit.command_plugins import Subcommands
+from flagkit.document import load_document
+from flagkit.errors import DocumentError, FlagkitError, SourceError
+from flagkit.model import Evaluation, Tenant
+from flagkit.schema import draft4_schema, json_schema
+from flagkit.sources.file import FileSource
+
+__all__ = ["add_commands"]
+
+
+def add_commands(commands: Subcommands) -> None:
+    """Add `validate`, `eval` and `schema` to the `flagkit` command."""
+    validate = commands.add_parser(
+        "validate",
+        help="check flag documents against the schema and for semantic errors",
+        description="Check each document; print every problem on its own line with its JSON "
+        "path. Exit 0 when all are valid, 1 otherwise. Likely typos are warnings.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(run=_validate)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="evaluate one flag for one tenant",
+        description="Print the value, variant, reason and the rule that decided.",
+    )
+    evaluate.add_argument("flag", metavar="FLAG")
+    evaluate.add_argument("--file", required=True, metavar="FILE", help="the flag document")
+    evaluate.add_argument("--tenant", metavar="ID", help="the tenant id")
+    evaluate.add_argument("--tier", metavar="TIER", help="the tenant's tier")
+    evaluate.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tenant attribute for rules and stickiness; VALUE is read as JSON when it "
+        'parses (10, true, ["a"]) and as a string otherwise; repeatable',
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    schema = commands.add_parser("schema", help="print the flag document's JSON Schema")
+    schema.add_argument(
+        "--draft4",
+        action="store_true",
+        help="the draft-04 rendition, for AppConfig's JSON Schema validator",
+    )
+    schema.set_defaults(run=_schema)
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            snapshot = FileSource(path).fetch()
+            checked = load_document(snapshot.content)
+        except DocumentError as exc:
+            status = EXIT_INVALID
+            for problem in exc.problems:
+                print(f"{path}: error: {problem}", file=out)
+            continue
+        except SourceError as exc:
+            status = EXIT_INVALID
+            print(f"{path}: error: {exc}", file=out)
+            continue
+        for warning in checked.warnings:
+            print(f"{path}: warning: {warning}", file=out)
+        flags = sum(1 for key in checked.document if not key.startswith(("$", "_")))
+        print(f"{path}: ok, {flags} flag{'s' if flags != 1 else ''} ({snapshot.version})", file=out)
+    return status
+
+
+def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        attributes = dict(_attribute(item) for item in args.attr)
+    except ValueError as exc:
+        print(f"flagkit eval: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        flags = Flags.from_file(args.file)
+    except FlagkitError as exc:
+        print(f"{args.file}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    evaluation = flags.evaluate(args.flag, Tenant(args.tenant, args.tier, attributes))
+    if args.json:
+        print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)
+    else:
+        _print_evaluation(evaluation, args.tenant, out)
+    return EXIT_INVALID if evaluation.error_code is not None else EXIT_OK
+
+
+def _print_evaluation(evaluation: Evaluation, tenant: str | None, out: TextIO) -> None:
+    state = "on" if evaluation.enabled else "off"
+    who = f"tenant {tenant!r}" if tenant else "no tenant"
+    print(f"{evaluation.flag} for {who}: {state}", file=out)
+    rows: list[tuple[str, Any]] = [
+        ("value", json.dumps(evaluation.value, ensure_ascii=False)),
+        ("variant", evaluation.variant),
+        ("reason", evaluation.reason.value),
+        ("rule", evaluation.rule),
+        ("version", evaluation.version),
+    ]
+    if evaluation.error_code is not None:
+        rows.append(("error", f"{evaluation.error_code.value}: {evaluation.error_message}"))
+    if evaluation.attributes:
+        rows.append(("attributes", json.dumps(dict(evaluation.attributes), ensure_ascii=False)))
+    for name, value in rows:
+        if value is not None:
+            print(f"  {name + ':':11} {value}", file=out)
+
+
+def _attribute(item: str) -> tuple[str, Any]:
+    key, separator, text = item.partition("=")
+    if not separator or not key:
+        raise ValueError(f"--attr takes KEY=VALUE, got {item!r}")
+    try:
+        return key, json.loads(text)
+    except ValueError:
+        return key, text
+
+
+def _schema(args: argparse.Namespace, out: TextIO) -> int:
+    schema = draft4_schema() if args.draft4 else json_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False), file=out)
+    return EXIT_OK
