@@ -6,10 +6,9 @@ import itertools
 import json
 import shlex
 import shutil
-import subprocess
-import sys
 
 from tests.conftest import REPO, TEST_DATA
+from tests.helpers import run_command, run_python
 from tests.service_server import serve_cli
 
 START, END = "<!-- vectors:start -->", "<!-- vectors:end -->"
@@ -81,7 +80,8 @@ def test_readme_curl_answers_what_the_readme_says() -> None:
         assert response.json() == json.loads(expected)
         if shutil.which("curl"):
             literal = [port_url if word == url else word for word in words]
-            printed = subprocess.run(literal, capture_output=True, text=True, check=True)
+            printed = run_command(literal)
+            assert printed.returncode == 0, printed.stderr
             assert json.loads(printed.stdout) == json.loads(expected)
 
 
@@ -95,8 +95,6 @@ def test_readme_openfeature_client_answers_as_its_comments_say() -> None:
     with serve_cli("--source", str(REPO / "examples" / "flags.json")) as server:
         script = client_code.replace("http://127.0.0.1:8000", server.base_url)
         assert script != client_code
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
-        )
+        result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == promised
