@@ -162,15 +162,23 @@ def test_the_read_that_finds_the_document_due_polls_once_then_waits_what_poll_sa
     assert poller.polls == 1
 
 
-def test_only_one_reader_polls_the_others_answer_at_once() -> None:
-    poller = Poller(wait=3600.0)
+def reader_held_mid_poll(wait: float) -> tuple[Poller, ReadScheduler, threading.Thread, list[str]]:
+    """A scheduler due at once, and a thread "first reader" whose read found it due and is
+    polling, held until `poller.release` is set; its answer goes to the list returned."""
+    poller = Poller(wait=wait)
     poller.hold = True
     reads = ReadScheduler(poller.poll, first_delay=0.0)
     read = reads.reading(answer)
     answers: list[str] = []
-    first = threading.Thread(target=lambda: answers.append(read()), name="first reader")
-    first.start()
-    assert poller.polled.wait(5)  # the first reader is polling, held
+    reader = threading.Thread(target=lambda: answers.append(read()), name="first reader")
+    reader.start()
+    assert poller.polled.wait(5)
+    return poller, reads, reader, answers
+
+
+def test_only_one_reader_polls_the_others_answer_at_once() -> None:
+    poller, reads, first, answers = reader_held_mid_poll(wait=3600.0)
+    read = reads.reading(answer)
 
     others = [read() for _ in range(10)]  # due too, but they do not wait for the poll
 
@@ -198,17 +206,12 @@ def test_after_stop_reads_never_poll_even_when_due() -> None:
 
 
 def test_stop_during_a_poll_stops_the_polls_after_it() -> None:
-    poller = Poller(wait=0.0)
-    poller.hold = True
-    reads = ReadScheduler(poller.poll, first_delay=0.0)
-    read = reads.reading(answer)
-    reading = threading.Thread(target=read)
-    reading.start()
-    assert poller.polled.wait(5)
+    poller, reads, reading, answers = reader_held_mid_poll(wait=0.0)
 
     reads.stop()
     poller.release.set()
     reading.join(timeout=5)
-    read()
+    reads.reading(answer)()  # due by what the poll said, but stopped
 
+    assert answers == ["answer"]
     assert poller.polls == 1
