@@ -82,11 +82,12 @@ def test_the_thread_polls_as_often_as_poll_says_and_stop_ends_it() -> None:
     [running] = named("test-refresh-stop")
     assert running.daemon
 
-    thread.stop()
+    thread.stop()  # may land mid-poll: then the thread ends when that poll returns
     thread.stop()  # a second stop is harmless
+    running.join(timeout=5)
 
+    assert not running.is_alive()
     assert not thread.alive
-    assert not running.is_alive()  # stop() waited for it
     assert set(poller.threads) == {"test-refresh-stop"}
 
 
@@ -100,7 +101,7 @@ def test_the_first_poll_waits_first_delay() -> None:
     finally:
         thread.stop()
     assert poller.polls == 0
-    assert not thread.alive
+    assert not thread.alive  # between polls, stop() waited for the thread to end
 
 
 def test_stop_during_a_poll_does_not_wait_for_it_and_no_poll_follows() -> None:
