@@ -9,11 +9,9 @@ flagkit's own urllib code for the Agent path.
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -21,9 +19,9 @@ import pytest
 from botocore.config import Config
 
 from flagkit import Flags
-from flagkit.client import LOGGER_NAME
 from flagkit.schedulers import Backoff
 from tests.appconfig_endpoint import AppConfigEndpoint
+from tests.helpers import ChangeWaiter, flagkit_warnings, wait_until
 
 if TYPE_CHECKING:
     from mypy_boto3_appconfigdata import AppConfigDataClient
@@ -206,56 +204,12 @@ def harness_for(
         made.close()
 
 
-class ChangeWaiter:
-    """An `on_change` callback that remembers every swap and lets a test await one."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str | None, str | None, frozenset[str]]] = []
-        self.times: list[float] = []
-        self._cond = threading.Condition()
-        self.changed = threading.Event()
-
-    def __call__(self, old: str | None, new: str | None, keys: frozenset[str]) -> None:
-        with self._cond:
-            self.calls.append((old, new, keys))
-            self.times.append(time.monotonic())
-            self.changed.set()
-            self._cond.notify_all()
-
-    def wait_for_version(self, version: str, timeout: float) -> bool:
-        """Block until a swap to `version` happened (now or earlier); False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: any(new == version for _, new, _ in self.calls), timeout
-            )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.005) -> bool:
-    """Poll `condition` until it holds or `timeout` seconds pass; whether it held."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-
-
 def refresh_threads() -> list[threading.Thread]:
     """flagkit's refresh threads alive in this process."""
     return [
         thread
         for thread in threading.enumerate()
         if thread.name.startswith("flagkit-refresh") and thread.is_alive()
-    ]
-
-
-def flagkit_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The messages of the warnings the `flagkit` logger emitted during the test."""
-    return [
-        record.getMessage()
-        for record in caplog.records
-        if record.name == LOGGER_NAME and record.levelno == logging.WARNING
     ]
 
 

@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,9 +34,9 @@ from flagkit.client import Flags
 from flagkit.sources.memory import MemorySource
 from service.app import create_app
 from service.settings import Settings
+from tests.helpers import FLAGKIT
 
 __all__ = [
-    "FLAGKIT",
     "PYTHON_M_SERVICE",
     "SERVE",
     "START_TIMEOUT",
@@ -53,9 +52,6 @@ __all__ = [
 
 START_TIMEOUT = 20.0
 """Seconds a server may take to start listening (a cold interpreter imports FastAPI)."""
-
-FLAGKIT = Path(sys.executable).with_name("flagkit")
-"""The console script `pip install -e .` made: what `make run` starts."""
 
 SERVE = (str(FLAGKIT), "serve")
 """`flagkit serve`, as a user types it."""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import EXAMPLES, REPO
+from tests.helpers import run_command
 
 FORBIDDEN = "service"
 _MODULE_NAME = re.compile(rf"^{FORBIDDEN}(\.\w+)*(:\w+)?$")
@@ -77,14 +77,11 @@ def test_the_check_sees_every_way_of_naming_the_service() -> None:
 
 def loaded_modules(script: str) -> str:
     """What `script` prints, run by a fresh interpreter away from the repository."""
-    finished = subprocess.run(
+    finished = run_command(
         [sys.executable, "-P", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
         cwd=Path(sys.executable).parent,  # not the repository: `service` only as installed
     )
+    assert finished.returncode == 0, finished.stderr
     return finished.stdout
 
 

@@ -43,6 +43,7 @@ from flagkit.bucketing import (
     variant_bucket,
 )
 from tests.conftest import REPO, TEST_DATA
+from tests.helpers import run_python
 
 
 class Vector(TypedDict):
@@ -348,14 +349,7 @@ def test_lone_surrogate_is_refused_not_a_crash(code: str, expected: str) -> None
 
     Run in a child process, so that a regression shows as a failed test, not a dead run.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", f"import flagkit, flagkit.bucketing\n{code}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
+    result = run_python(f"import flagkit, flagkit.bucketing\n{code}")
     assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"
     assert result.stdout.strip() == expected
 
@@ -454,17 +448,12 @@ def test_any_ids_get_the_same_answers_in_a_process_with_another_hash_seed(
     ids: list[str], percentage: float, salt: str, hash_seed: int
 ) -> None:
     document = {"rollout": {"enabled": True, "percentage": percentage, "salt": salt}}
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD_ANSWERS],
+    child = run_python(
+        CHILD_ANSWERS,
         input=json.dumps({"document": document, "ids": ids}),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
         env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
-        cwd=REPO,
-        timeout=60,
-        check=True,
     )
+    assert child.returncode == 0, child.stderr
     here = flagkit.Flags.from_dict(document)
     assert json.loads(child.stdout) == [here.enabled("rollout", key) for key in ids]
 

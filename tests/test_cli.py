@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, SCHEMAS
-from tests.helpers import flagkit, write
+from tests.helpers import run_flagkit, write
 
 EXAMPLE = EXAMPLES / "flags.json"
 
 
 def test_validate_accepts_the_example_and_names_its_version() -> None:
-    result = flagkit("validate", EXAMPLE)
+    result = run_flagkit("validate", EXAMPLE)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith(f"{EXAMPLE}: ok, 6 flags (hash:")
 
@@ -29,7 +29,7 @@ def test_validate_prints_every_problem_on_its_own_line_and_exits_1(tmp_path: Pat
             "FeatureB": {"enabled": True},
         },
     )
-    result = flagkit("validate", good, bad)
+    result = run_flagkit("validate", good, bad)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{good}: ok, 1 flag (hash:")
@@ -49,7 +49,7 @@ def test_validate_reports_semantic_errors_and_warnings(tmp_path: Path) -> None:
         {"a": {"enabled": True, "requires": ["b"]}, "b": {"enabled": True, "requires": ["a"]}},
     )
     typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "percentge": 5}})
-    result = flagkit("validate", cyclic, typo)
+    result = run_flagkit("validate", cyclic, typo)
     assert result.returncode == 1
     assert result.stdout.splitlines()[:2] == [
         f"{cyclic}: error: a.requires: cycle of prerequisites: a -> b -> a",
@@ -60,7 +60,7 @@ def test_validate_reports_semantic_errors_and_warnings(tmp_path: Path) -> None:
 
 def test_validate_reports_unreadable_files(tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
-    result = flagkit("validate", missing)
+    result = run_flagkit("validate", missing)
     assert result.returncode == 1
     assert result.stdout == (
         f"{missing}: error: cannot read flag document {str(missing)!r}: No such file or directory\n"
@@ -69,7 +69,7 @@ def test_validate_reports_unreadable_files(tmp_path: Path) -> None:
 
 def test_validate_rejects_text_that_is_not_json(tmp_path: Path) -> None:
     broken = write(tmp_path, "broken.json", '{"featureA": {"enabled": true,}}')
-    result = flagkit("validate", broken)
+    result = run_flagkit("validate", broken)
     assert result.returncode == 1
     assert result.stdout == (
         f"{broken}: error: (document): not valid JSON: Expecting property name enclosed "
@@ -78,7 +78,7 @@ def test_validate_rejects_text_that_is_not_json(tmp_path: Path) -> None:
 
 
 def test_eval_prints_value_variant_reason_and_rule() -> None:
-    result = flagkit("eval", "featureA", "--tenant", "acme", "--file", EXAMPLE)
+    result = run_flagkit("eval", "featureA", "--tenant", "acme", "--file", EXAMPLE)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "featureA for tenant 'acme': on"
@@ -129,7 +129,7 @@ def test_eval_prints_value_variant_reason_and_rule() -> None:
 def test_eval_json_gives_machines_the_whole_evaluation(
     args: list[str], expected: dict[str, object]
 ) -> None:
-    result = flagkit("eval", *args, "--file", EXAMPLE, "--json")
+    result = run_flagkit("eval", *args, "--file", EXAMPLE, "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert {key: answer[key] for key in expected} == expected
@@ -138,7 +138,7 @@ def test_eval_json_gives_machines_the_whole_evaluation(
 
 
 def test_eval_of_an_unknown_flag_says_so_and_exits_1() -> None:
-    result = flagkit("eval", "nope", "--tenant", "acme", "--file", EXAMPLE, "--json")
+    result = run_flagkit("eval", "nope", "--tenant", "acme", "--file", EXAMPLE, "--json")
     assert result.returncode == 1
     answer = json.loads(result.stdout)
     assert (answer["reason"], answer["errorCode"], answer["errorMessage"]) == (
@@ -149,7 +149,7 @@ def test_eval_of_an_unknown_flag_says_so_and_exits_1() -> None:
 
 
 def test_eval_without_a_tenant_on_a_targeting_flag_is_an_error() -> None:
-    result = flagkit("eval", "featureA", "--file", EXAMPLE)
+    result = run_flagkit("eval", "featureA", "--file", EXAMPLE)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[:3] == ["featureA for no tenant: off", "  value:      null", "  reason:     ERROR"]
@@ -162,14 +162,16 @@ def test_eval_without_a_tenant_on_a_targeting_flag_is_an_error() -> None:
 
 
 def test_eval_rejects_a_malformed_attribute() -> None:
-    result = flagkit("eval", "featureA", "--tenant", "acme", "--attr", "region", "--file", EXAMPLE)
+    result = run_flagkit(
+        "eval", "featureA", "--tenant", "acme", "--attr", "region", "--file", EXAMPLE
+    )
     assert result.returncode == 2
     assert result.stderr == "flagkit eval: error: --attr takes KEY=VALUE, got 'region'\n"
 
 
 def test_eval_on_an_invalid_document_names_the_problem(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.json", {"featureA": {"enabled": True, "percentage": -1}})
-    result = flagkit("eval", "featureA", "--tenant", "acme", "--file", bad)
+    result = run_flagkit("eval", "featureA", "--tenant", "acme", "--file", bad)
     assert result.returncode == 1
     assert result.stderr == f"{bad}: error: featureA.percentage: -1 is less than the minimum of 0\n"
 
@@ -180,12 +182,12 @@ def test_eval_on_an_invalid_document_names_the_problem(tmp_path: Path) -> None:
     ids=["2020-12", "draft-04"],
 )
 def test_schema_prints_the_published_schema(flag: list[str], file: str) -> None:
-    result = flagkit("schema", *flag)
+    result = run_flagkit("schema", *flag)
     assert result.returncode == 0
     assert json.loads(result.stdout) == json.loads((SCHEMAS / file).read_text())
 
 
 def test_usage_errors_exit_2() -> None:
-    result = flagkit("frobnicate")
+    result = run_flagkit("frobnicate")
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr

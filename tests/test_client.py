@@ -1,10 +1,14 @@
-"""`Flags`: loading, refreshing, change notification, status, and reads racing a swap."""
+"""`Flags`, the facade: loading, reading, refreshing, `on_change`, and reads racing a swap.
+
+What it delegates is tested with its own module: the refresher's start-up, status and
+failures in test_refresher.py, the ordered `on_change` announcements in test_announcer.py,
+the refresh thread and on-read scheduling in test_schedulers.py.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
-import logging
 import re
 import sys
 import threading
@@ -14,8 +18,9 @@ from typing import Any
 import pytest
 
 import flagkit
-from flagkit import DocumentError, Evaluation, Flags, Reason, Tenant
+from flagkit import Evaluation, Flags, Reason, Tenant
 from flagkit.sources.memory import MemorySource
+from tests.helpers import ChangeWaiter, write
 
 HASH_VERSION = re.compile(r"^hash:[0-9a-f]{16}$")
 
@@ -35,30 +40,17 @@ DOC: dict[str, Any] = {
 }
 
 
-def write(path: Path, document: dict[str, Any]) -> None:
-    path.write_text(json.dumps(document), encoding="utf-8")
-
-
 def changed(document: dict[str, Any], **flags: Any) -> dict[str, Any]:
     """A copy of `document` with some flags replaced (a value of None removes the flag)."""
     result = {**document, **flags}
     return {key: value for key, value in result.items() if value is not None}
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str | None, str | None, frozenset[str]]] = []
-
-    def __call__(self, old: str | None, new: str | None, keys: frozenset[str]) -> None:
-        self.calls.append((old, new, keys))
-
-
 # -- loading --------------------------------------------------------------------------------
 
 
 def test_from_file(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    write(path, DOC)
+    path = write(tmp_path, "flags.json", DOC)
     flags = Flags.from_file(path)
     assert flags.keys == ("zeta", "alpha", "mid", "betaFlag", "betaRule", "vipFlag", "beta")
     assert flags.version is not None
@@ -71,23 +63,19 @@ def test_from_file(tmp_path: Path) -> None:
 
 
 def test_from_file_accepts_str_path(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    write(path, DOC)
+    path = write(tmp_path, "flags.json", DOC)
     assert Flags.from_file(str(path)).keys == Flags.from_file(path).keys
 
 
 def test_file_version_follows_content(tmp_path: Path) -> None:
-    first, second, third = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
-    write(first, DOC)
-    write(second, DOC)
-    write(third, changed(DOC, mid={"enabled": True}))
+    first, second = write(tmp_path, "a.json", DOC), write(tmp_path, "b.json", DOC)
+    third = write(tmp_path, "c.json", changed(DOC, mid={"enabled": True}))
     assert Flags.from_file(first).version == Flags.from_file(second).version
     assert Flags.from_file(first).version != Flags.from_file(third).version
 
 
 def test_from_file_as_context_manager(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    write(path, DOC)
+    path = write(tmp_path, "flags.json", DOC)
     with Flags.from_file(path) as flags:
         assert isinstance(flags, Flags)
         assert flags.enabled("zeta", "anyone") is True
@@ -148,61 +136,18 @@ def test_enabled_flags_in_document_order(tenant: object, expected: list[str]) ->
     assert flags.enabled_flags(tenant) == expected
 
 
-def test_status_without_failure() -> None:
-    flags = Flags.from_dict(DOC, version="v1")
-    status = flags.status
-    assert status.source == "memory"
-    assert status.version == "v1"
-    assert status.consecutive_failures == 0
-    assert status.last_error is None
-    assert status.stale_for == 0.0
-    assert status.loaded_at > 0
-    assert status.last_attempt >= status.loaded_at
-    assert flags.refresh() is False
-    after = flags.status
-    assert after.consecutive_failures == 0
-    assert after.last_error is None
-    assert after.stale_for == 0.0
-    assert after.last_attempt >= status.last_attempt
-
-
-def test_failed_refresh_keeps_serving_and_is_reported() -> None:
-    source = MemorySource(DOC, version="v1")
-    flags = Flags(source)
-    source.update({"zeta": {"enabled": "yes"}}, version="v2")
-    with pytest.raises(DocumentError) as raised:
-        flags.refresh()
-    assert "zeta.enabled" in str(raised.value)
-    status = flags.status
-    assert status.version == "v1"
-    assert status.consecutive_failures == 1
-    assert status.last_error == str(raised.value)
-    assert status.stale_for >= 0.0
-    assert flags.version == "v1"
-    assert flags.enabled("alpha", "acme") is True
-    with pytest.raises(DocumentError):
-        flags.refresh()
-    assert flags.status.consecutive_failures == 2
-    source.update(DOC, version="v3")
-    assert flags.refresh() is True
-    status = flags.status
-    assert (status.version, status.consecutive_failures, status.last_error) == ("v3", 0, None)
-    assert status.stale_for == 0.0
-
-
 # -- refreshing -----------------------------------------------------------------------------
 
 
 def test_file_refresh(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    write(path, DOC)
+    path = write(tmp_path, "flags.json", DOC)
     flags = Flags.from_file(path)
-    recorder = Recorder()
+    recorder = ChangeWaiter()
     flags.on_change(recorder)
     old = flags.version
     assert flags.refresh() is False
     assert recorder.calls == []
-    write(path, changed(DOC, mid={"enabled": True}))
+    write(tmp_path, "flags.json", changed(DOC, mid={"enabled": True}))
     assert flags.enabled("mid", "acme") is False
     assert flags.refresh() is True
     assert flags.enabled("mid", "acme") is True
@@ -282,7 +227,7 @@ def test_on_change_names_exactly_the_changed_flags(
 ) -> None:
     source = MemorySource(DOC, version="old")
     flags = Flags(source)
-    recorder = Recorder()
+    recorder = ChangeWaiter()
     flags.on_change(recorder)
     source.update(new_document, version="new")
     assert flags.refresh() is True
@@ -292,7 +237,7 @@ def test_on_change_names_exactly_the_changed_flags(
 def test_on_change_not_called_without_change() -> None:
     source = MemorySource(DOC, version="v1")
     flags = Flags(source)
-    recorder = Recorder()
+    recorder = ChangeWaiter()
     flags.on_change(recorder)
     source.update(DOC, version="v1")
     assert flags.refresh() is False
@@ -307,39 +252,6 @@ def test_on_change_called_after_the_swap() -> None:
     source.update(changed(DOC, mid={"enabled": True}), version="v2")
     flags.refresh()
     assert seen == [("v2", True)]
-
-
-def test_raising_callback_is_logged_and_does_not_break_refresh(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    source = MemorySource(DOC, version="v1")
-    flags = Flags(source)
-    before, after = Recorder(), Recorder()
-
-    def broken(old: str | None, new: str | None, keys: frozenset[str]) -> None:
-        raise RuntimeError("listener exploded")
-
-    flags.on_change(before)
-    flags.on_change(broken)
-    flags.on_change(after)
-    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
-    with caplog.at_level(logging.ERROR, logger="flagkit"):
-        assert flags.refresh() is True
-    assert flags.version == "v2"
-    assert flags.enabled("zeta", "acme") is False
-    assert before.calls == after.calls == [("v1", "v2", frozenset({"zeta"}))]
-    failures = [record for record in caplog.records if record.name == "flagkit"]
-    assert len(failures) == 1
-    assert failures[0].levelno == logging.ERROR
-    assert "on_change callback" in failures[0].getMessage()
-    assert failures[0].exc_info is not None
-    assert isinstance(failures[0].exc_info[1], RuntimeError)
-    # The next refresh works too, and calls the broken callback again.
-    source.update(DOC, version="v3")
-    with caplog.at_level(logging.ERROR, logger="flagkit"):
-        assert flags.refresh() is True
-    assert after.calls[-1] == ("v2", "v3", frozenset({"zeta"}))
-    assert len([record for record in caplog.records if record.name == "flagkit"]) == 2
 
 
 # -- reads racing swaps ---------------------------------------------------------------------
@@ -513,19 +425,6 @@ def test_on_read_mode_works_from_the_plain_constructor_too() -> None:
     assert flags.version == "2"
 
 
-def test_redeploying_the_served_version_after_a_rejection_clears_the_error() -> None:
-    source = MemorySource({"f": {"enabled": True}}, version="1")
-    flags = Flags(source)
-    source.update({"f": {"enabled": "yes"}}, version="2")
-    with pytest.raises(flagkit.SchemaValidationError):
-        flags.refresh()
-    assert flags.status.consecutive_failures == 1
-    source.update({"f": {"enabled": True}}, version="1")  # the rollback
-    assert flags.refresh() is False
-    status = flags.status
-    assert (status.last_error, status.consecutive_failures, status.stale_for) == (None, 0, 0.0)
-
-
 @pytest.mark.parametrize("interval", [5, 86401], ids=["below-15", "above-a-day"])
 def test_appconfig_poll_interval_outside_appconfigs_limits_is_refused(interval: int) -> None:
     with pytest.raises(flagkit.ConfigurationError) as caught:
@@ -547,175 +446,7 @@ def test_a_request_timeout_must_be_positive(source: str, timeout: float) -> None
     assert str(caught.value) == f"request_timeout must be positive, got {timeout}"
 
 
-# -- on_change under concurrency, and close() -------------------------------------------------
-
-
-def test_racing_refreshes_announce_one_unbroken_chain_of_versions() -> None:
-    """Eight threads update and refresh at once: the callbacks see each swap once, in the
-    order the swaps happened, each starting from the version the one before ended at."""
-    source = MemorySource({"f": {"enabled": True}}, version="0")
-    flags = Flags(source)
-    calls: list[tuple[str | None, str | None]] = []
-    running = threading.Lock()
-    overlapped: list[str] = []
-
-    def record(old: str | None, new: str | None, keys: frozenset[str]) -> None:
-        if not running.acquire(blocking=False):
-            overlapped.append(f"{old}->{new}")  # callbacks run one at a time
-            return
-        try:
-            calls.append((old, new))
-        finally:
-            running.release()
-
-    flags.on_change(record)
-    start = threading.Barrier(8)
-    swapped = [0] * 8
-
-    def refresher(index: int) -> None:
-        start.wait(timeout=10)
-        for round_ in range(50):
-            source.update({"f": {"enabled": round_ % 2 == 0}}, version=f"{index}.{round_}")
-            swapped[index] += flags.refresh()
-
-    threads = [threading.Thread(target=refresher, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert overlapped == []
-    assert len(calls) == sum(swapped) > 0
-    assert calls[0][0] == "0"
-    assert all(earlier[1] == later[0] for earlier, later in itertools.pairwise(calls))
-    assert calls[-1][1] == flags.version
-
-
-def test_close_from_a_callback_stops_the_callbacks_and_refreshing() -> None:
-    source = MemorySource(DOC, version="v1")
-    flags = Flags(source)
-    after = Recorder()
-    flags.on_change(lambda old, new, keys: flags.close())
-    flags.on_change(after)
-    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
-    assert flags.refresh() is True  # no deadlock: close() does not wait for its own caller
-    assert flags.version == "v2"
-    assert after.calls == []  # closed before it came to this one
-    source.update(DOC, version="v3")
-    assert flags.refresh() is False
-    assert flags.version == "v2"
-    assert flags.enabled("zeta", "acme") is False  # reading keeps working
-
-
-# -- status callbacks, unsubscribing, counters, evaluate_all ---------------------------------
-
-
-class FlakySource:
-    """A source that fails with a SourceError while `down`, else serves its MemorySource."""
-
-    def __init__(self, document: dict[str, Any], version: str) -> None:
-        self.memory = MemorySource(document, version=version)
-        self.down = False
-
-    @property
-    def description(self) -> str:
-        return "flaky"
-
-    def fetch(self) -> Any:
-        if self.down:
-            raise flagkit.SourceError("flaky is down", retryable=True)
-        return self.memory.fetch()
-
-
-def test_on_status_hears_every_attempt_whatever_its_outcome() -> None:
-    source = FlakySource(DOC, "v1")
-    flags = Flags(source)
-    heard: list[flagkit.FlagsStatus] = []
-    flags.on_status(heard.append)
-
-    assert flags.refresh() is False  # unchanged
-    source.down = True
-    with pytest.raises(flagkit.SourceError):
-        flags.refresh()
-    source.down = False
-    source.memory.update(changed(DOC, zeta={"enabled": False}), version="v2")
-    assert flags.refresh() is True
-
-    assert [(s.version, s.consecutive_failures, s.last_error) for s in heard] == [
-        ("v1", 0, None),
-        ("v1", 1, "flaky is down"),
-        ("v2", 0, None),
-    ]
-    assert [(s.refreshes, s.failed_refreshes) for s in heard] == [(2, 0), (2, 1), (3, 1)]
-    assert heard[1].stale_for > 0.0
-    assert heard[2].confirmed_at >= heard[0].confirmed_at
-
-
-def test_on_status_runs_after_the_change_callbacks_of_the_same_refresh() -> None:
-    source = MemorySource(DOC, version="v1")
-    flags = Flags(source)
-    order: list[str] = []
-    flags.on_status(lambda status: order.append(f"status {status.version}"))
-    flags.on_change(lambda old, new, keys: order.append(f"change {old}->{new}"))
-    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
-    flags.refresh()
-    assert order == ["change v1->v2", "status v2"]
-
-
-def test_a_raising_status_callback_is_logged_and_the_others_still_run(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    flags = Flags.from_dict(DOC, version="v1")
-    heard: list[str | None] = []
-
-    def broken(status: flagkit.FlagsStatus) -> None:
-        raise RuntimeError("status listener exploded")
-
-    flags.on_status(broken)
-    flags.on_status(lambda status: heard.append(status.version))
-    with caplog.at_level(logging.ERROR, logger="flagkit"):
-        assert flags.refresh() is False
-    assert heard == ["v1"]
-    [record] = [record for record in caplog.records if record.name == "flagkit"]
-    assert "on_status callback" in record.getMessage()
-
-
-def test_unsubscribing_stops_the_callbacks_and_is_idempotent() -> None:
-    source = MemorySource(DOC, version="v1")
-    flags = Flags(source)
-    changes = Recorder()
-    statuses: list[flagkit.FlagsStatus] = []
-    stop_changes = flags.on_change(changes)
-    stop_statuses = flags.on_status(statuses.append)
-    source.update(changed(DOC, zeta={"enabled": False}), version="v2")
-    flags.refresh()
-    stop_changes()
-    stop_statuses()
-    stop_changes()  # A second call is harmless.
-    source.update(DOC, version="v3")
-    assert flags.refresh() is True
-    assert changes.calls == [("v1", "v2", frozenset({"zeta"}))]
-    assert [status.version for status in statuses] == ["v2"]
-
-
-def test_no_status_callback_after_close() -> None:
-    flags = Flags.from_dict(DOC, version="v1")
-    statuses: list[flagkit.FlagsStatus] = []
-    flags.on_status(statuses.append)
-    flags.close()
-    assert flags.refresh() is False
-    assert statuses == []
-
-
-def test_a_start_up_failure_counts_as_a_failed_refresh(tmp_path: Path) -> None:
-    fallback = tmp_path / "fallback.json"
-    write(fallback, DOC)
-    source = FlakySource(DOC, "v1")
-    source.down = True
-    flags = Flags(source, fallback=fallback)
-    status = flags.status
-    assert (status.refreshes, status.failed_refreshes) == (0, 1)
-    assert status.origin == f"fallback:file:{fallback}"
+# -- evaluate_all ---------------------------------------------------------------------------
 
 
 def test_evaluate_all_is_every_flag_in_document_order() -> None:
@@ -751,35 +482,6 @@ def test_evaluate_all_answers_from_one_document_while_documents_swap() -> None:
     finally:
         stop.set()
         swapper.join()
-
-
-class BrokenSource:
-    """A source with a bug: its fetch raises something that is not a FlagkitError."""
-
-    description = "broken"
-
-    def __init__(self) -> None:
-        self.memory = MemorySource(DOC, version="v1")
-        self.broken = False
-
-    def fetch(self) -> Any:
-        if self.broken:
-            raise RuntimeError("bug in the source")
-        return self.memory.fetch()
-
-
-def test_a_bug_in_the_source_is_a_failed_attempt_reported_to_on_status() -> None:
-    source = BrokenSource()
-    flags = Flags(source)
-    heard: list[flagkit.FlagsStatus] = []
-    flags.on_status(heard.append)
-    source.broken = True
-    with pytest.raises(RuntimeError):
-        flags.refresh()
-    [status] = heard
-    assert (status.consecutive_failures, status.failed_refreshes) == (1, 1)
-    assert status.last_error == "bug in the source"
-    assert flags.enabled("alpha", "acme") is True  # still serving
 
 
 def test_on_read_evaluate_all_catches_up_too() -> None:

@@ -7,12 +7,11 @@ PYTHONPATH and runs the `flagkit` console script, as a user with that plugin wou
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import EXAMPLES
+from tests.helpers import run_flagkit
 
 HELLO = """
 import sys
@@ -43,16 +42,8 @@ def install_plugin(site: Path, entry_points: str) -> None:
 
 
 def flagkit(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("flagkit", path=str(Path(sys.executable).parent))
-    assert command is not None, "the flagkit console script is not installed in this venv"
-    return subprocess.run(
-        [command, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(site)},
-        timeout=60,
-        check=False,
-    )
+    """The `flagkit` console script, with the distributions in `site` installed."""
+    return run_flagkit(*args, env={**os.environ, "PYTHONPATH": str(site)})
 
 
 def test_a_plugin_command_runs_with_its_options_and_exit_status(tmp_path: Path) -> None:

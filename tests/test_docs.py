@@ -12,8 +12,8 @@ import pytest
 
 from flagkit import Flags, Tenant
 from tests.conftest import EXAMPLES, REPO, TEST_DATA
+from tests.helpers import FLAGKIT
 from tests.markdown_text import anchors, fenced_blocks, links, section
-from tests.service_server import FLAGKIT
 
 REFERENCE = REPO / "docs" / "flag-document.md"
 

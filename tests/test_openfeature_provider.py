@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +24,7 @@ from flagkit import DocumentError, ErrorCode, Flags, Reason, SourceError
 from flagkit.openfeature import FlagkitProvider
 from flagkit.sources.base import Snapshot
 from flagkit.sources.memory import MemorySource
-from tests.conftest import REPO
+from tests.helpers import run_python
 from tests.strategies import tenant_ids
 
 DOC: dict[str, Any] = {
@@ -618,12 +616,6 @@ def test_serving_the_fallback_is_error_until_the_source_answers() -> None:
 
 
 # -- the optional extra ------------------------------------------------------------------------
-
-
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
-    )
 
 
 def test_import_flagkit_does_not_import_openfeature() -> None:

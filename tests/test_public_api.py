@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import flagkit
+from tests.helpers import run_python
 
 PUBLIC_NAMES = {
     "ChangeCallback",
@@ -119,13 +118,8 @@ def test_loading_and_evaluating_loads_no_heavy_module(tmp_path: Path) -> None:
         "answers += [flags.evaluate('theme', 'acme').value, flags.enabled_flags('acme')]\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(document)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = run_python(code, document)
+    assert result.returncode == 0, result.stderr
     loaded = set(json.loads(result.stdout))
     assert {name: why for name, why in HEAVY_MODULES.items() if name in loaded} == {}
 

@@ -26,7 +26,7 @@ from flagkit.publish import (
 )
 from tests import strategies
 from tests.conftest import EXAMPLES
-from tests.helpers import flagkit, write
+from tests.helpers import run_flagkit, write
 
 EXAMPLE = EXAMPLES / "flags.json"
 
@@ -477,14 +477,14 @@ FREEFORM_FIELDS = ("_segments", ".rules", ".variants")
 
 def test_cli_appconfig_definition_prints_writes_and_refuses(tmp_path: Path) -> None:
     source = write(tmp_path, "flags.json", BOOLEAN_EXAMPLE)
-    printed = flagkit("appconfig-definition", source)
+    printed = run_flagkit("appconfig-definition", source)
     assert printed.returncode == 0, printed.stderr
     assert json.loads(printed.stdout) == appconfig_definition(BOOLEAN_EXAMPLE)
     out = tmp_path / "definition.json"
-    written = flagkit("appconfig-definition", source, "--output", out)
+    written = run_flagkit("appconfig-definition", source, "--output", out)
     assert (written.returncode, written.stdout) == (0, f"{source}: wrote {out} (3 flags)\n")
     assert json.loads(out.read_text()) == appconfig_definition(BOOLEAN_EXAMPLE)
-    refused = flagkit("appconfig-definition", EXAMPLE)
+    refused = run_flagkit("appconfig-definition", EXAMPLE)
     assert (refused.returncode, refused.stdout) == (1, "")
     assert [line.split(": ", 3)[2] for line in refused.stderr.splitlines()] == [
         "_segments",

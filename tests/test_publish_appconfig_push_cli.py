@@ -19,7 +19,7 @@ import pytest
 
 from flagkit.publish import FEATURE_FLAGS_TYPE, appconfig_definition
 from tests.appconfig_control_stub import AppConfigControlStub
-from tests.helpers import flagkit, write
+from tests.helpers import run_flagkit, write
 from tests.publish_data import BOOL_NEW, BOOL_OLD, NOT_UNICODE, TENANTS_FILE
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def cli_env() -> dict[str, str]:
 
 
 def push_cli(control: AppConfigControlStub, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return flagkit(
+    return run_flagkit(
         "push", *args, "--endpoint-url", control.url, "--region", "us-east-1", env=cli_env()
     )
 
@@ -183,7 +183,7 @@ def test_cli_refuses_an_escaped_lone_surrogate_instead_of_crashing(
     """`validate` takes `"\\ud800"` (only a salt must be hashable); publishing cannot."""
     source = write(tmp_path, "flags.json", '{"a": {"enabled": true, "tiers": ["\\ud800"]}}')
     expected = f"{source}: error: a.tiers[0]: {NOT_UNICODE}\n"
-    definition = flagkit("appconfig-definition", source, "--output", tmp_path / "out.json")
+    definition = run_flagkit("appconfig-definition", source, "--output", tmp_path / "out.json")
     assert (definition.returncode, definition.stdout, definition.stderr) == (1, "", expected)
     assert not (tmp_path / "out.json").exists()
     pushed = push_cli(control, source, "--application", "s", "--environment", "e", "--profile", "p")

@@ -18,7 +18,7 @@ from flagkit.errors import DocumentError
 from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
 from tests import strategies
-from tests.helpers import flagkit, write
+from tests.helpers import run_flagkit, write
 from tests.publish_data import TENANTS_FILE
 
 OLD: dict[str, Any] = {
@@ -226,7 +226,7 @@ def test_diff_agrees_with_enabled_flags_and_reverses_exactly(
 def test_cli_diff_prints_a_line_per_flag_and_exits_3_on_impact(tmp_path: Path) -> None:
     old, new = write(tmp_path, "old.json", OLD), write(tmp_path, "new.json", NEW)
     tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
-    result = flagkit("diff", old, new, "--tenants", tenants)
+    result = run_flagkit("diff", old, new, "--tenants", tenants)
     assert result.returncode == 3, result.stderr
     assert result.stdout.splitlines() == [
         "payments: -1 tenant (changed: excludedTenants)",
@@ -248,7 +248,7 @@ def test_cli_diff_json_and_a_no_impact_change_exit_0(tmp_path: Path) -> None:
     old = write(tmp_path, "old.json", {"a": {"enabled": True, "model": "x"}})
     new = write(tmp_path, "new.json", {"a": {"enabled": True, "model": "y"}})
     tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
-    result = flagkit("diff", old, new, "--tenants", tenants, "--json")
+    result = run_flagkit("diff", old, new, "--tenants", tenants, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "old": str(old),
@@ -278,17 +278,17 @@ def test_cli_diff_caps_ids_unless_all(tmp_path: Path) -> None:
         write(tmp_path, "new.json", {"a": {"enabled": True}}),
     )
     tenants = write(tmp_path, "t.txt", "".join(f"t{i}\n" for i in range(12)))
-    capped = flagkit("diff", old, new, "--tenants", tenants)
+    capped = run_flagkit("diff", old, new, "--tenants", tenants)
     assert (
         capped.stdout.splitlines()[1] == "  + t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 … and 2 more"
     )
-    everything = flagkit("diff", old, new, "--tenants", tenants, "--all")
+    everything = run_flagkit("diff", old, new, "--tenants", tenants, "--all")
     assert everything.stdout.splitlines()[1] == "  + " + ", ".join(f"t{i}" for i in range(12))
 
 
 def test_cli_diff_prints_each_documents_warnings_once(tmp_path: Path) -> None:
     typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "tenant": ["acme"]}})
-    result = flagkit("diff", typo, typo, "--tenants", write(tmp_path, "t.txt", "acme\n"))
+    result = run_flagkit("diff", typo, typo, "--tenants", write(tmp_path, "t.txt", "acme\n"))
     assert result.returncode == 0
     warning = 'a.tenant: did you mean "tenants"? (kept as an attribute)'
     assert result.stderr.splitlines() == [f"{typo}: warning: {warning}"] * 2
@@ -299,7 +299,7 @@ def test_cli_diff_evaluates_an_escaped_lone_surrogate(tmp_path: Path) -> None:
     """`validate` takes `"\\ud800"` (only a salt must be hashable), and so does `diff`."""
     old = write(tmp_path, "old.json", '{"a": {"enabled": true, "tiers": ["\\ud800"]}}')
     new = write(tmp_path, "new.json", '{"a": {"enabled": true, "tiers": ["\\ud800", "pro"]}}')
-    result = flagkit("diff", old, new, "--tenants", write(tmp_path, "t.txt", "acme pro\n"))
+    result = run_flagkit("diff", old, new, "--tenants", write(tmp_path, "t.txt", "acme pro\n"))
     assert (result.returncode, result.stderr) == (3, "")
     assert result.stdout.splitlines() == [
         "a: +1 tenant (changed: tiers)",
@@ -312,11 +312,11 @@ def test_cli_diff_evaluates_an_escaped_lone_surrogate(tmp_path: Path) -> None:
 def test_cli_diff_refuses_invalid_input_with_exit_1(tmp_path: Path) -> None:
     good = write(tmp_path, "good.json", {"a": {"enabled": True}})
     bad = write(tmp_path, "bad.json", {"a": {"enabled": True, "percentage": -1}})
-    result = flagkit("diff", good, bad)
+    result = run_flagkit("diff", good, bad)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"{bad}: error: a.percentage: -1 is less than the minimum of 0\n"
     tenants = write(tmp_path, "t.txt", "acme\nacme\n")
-    result = flagkit("diff", good, good, "--tenants", tenants)
+    result = run_flagkit("diff", good, good, "--tenants", tenants)
     assert result.returncode == 1
     assert result.stderr == (
         f"flagkit diff: error: {tenants}:2: tenant 'acme' is listed again (first on line 1); "

@@ -10,8 +10,6 @@ import json
 import logging
 import shlex
 import shutil
-import subprocess
-import sys
 import tokenize
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +20,7 @@ from openfeature import api
 
 from flagkit import Flags
 from tests.conftest import EXAMPLES, REPO
+from tests.helpers import run_command, run_python
 from tests.markdown_text import fenced_blocks, section
 from tests.service_server import serve_cli
 
@@ -54,7 +53,8 @@ def test_readme_curl_answers_what_the_readme_says() -> None:
         assert response.json() == json.loads(expected)
         if shutil.which("curl"):
             literal = [port_url if word == url else word for word in words]
-            printed = subprocess.run(literal, capture_output=True, text=True, check=True)
+            printed = run_command(literal)
+            assert printed.returncode == 0, printed.stderr
             assert json.loads(printed.stdout) == json.loads(expected)
 
 
@@ -68,9 +68,7 @@ def test_readme_openfeature_client_answers_as_its_comments_say() -> None:
     with serve_cli("--source", str(REPO / "examples" / "flags.json")) as server:
         script = client_code.replace("http://127.0.0.1:8000", server.base_url)
         assert script != client_code
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
-        )
+        result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == promised
 

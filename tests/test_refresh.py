@@ -8,8 +8,6 @@ import logging
 import os
 import select
 import signal
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -30,8 +28,8 @@ from tests.appconfig_fixtures import (
     refresh_threads,
     wait_until,
 )
+from tests.helpers import blocked_in, run_python
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 THREAD_NAME = f"flagkit-refresh {SOURCE}"
 
@@ -66,9 +64,8 @@ def test_importing_flagkit_starts_no_thread() -> None:
         "print(json.dumps({'threads': [t.name for t in threading.enumerate()],\n"
         "                  'boto3': 'boto3' in sys.modules}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"threads": ["MainThread"], "boto3": False}
 
 
@@ -127,16 +124,6 @@ class flags_closed_by_hand:
 
 
 # -- close() while a fetch or a callback is under way -------------------------------------------
-
-
-def blocked_in(thread: threading.Thread, function: str) -> bool:
-    """Whether `thread`'s innermost Python frame is flagkit's `function` (waiting on a lock)."""
-    frame = sys._current_frames().get(thread.ident or -1)
-    return (
-        frame is not None
-        and frame.f_code.co_name == function
-        and "flagkit" in frame.f_code.co_filename
-    )
 
 
 @pytest.mark.parametrize("fetcher", ["thread", "refresh", "on_read"])

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import pytest
 
 from tests.conftest import EXAMPLES, REPO
-from tests.service_server import FLAGKIT, PYTHON_M_SERVICE, SERVE, cli_environment, serve_cli
+from tests.helpers import FLAGKIT, run_command
+from tests.service_server import PYTHON_M_SERVICE, SERVE, cli_environment, serve_cli
 
 WITHOUT_MODULES = REPO / "tests" / "without_modules.py"
 COMMANDS = pytest.mark.parametrize(
@@ -27,14 +28,7 @@ def run(
     command: Sequence[str], env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`command` run to the end, with no FLAGKIT_* setting but `env`'s."""
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        env=cli_environment(env or {}),
-        timeout=30,
-        check=False,
-    )
+    return run_command(command, env=cli_environment(env or {}), timeout=30)
 
 
 @COMMANDS
