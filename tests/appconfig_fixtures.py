@@ -1,7 +1,7 @@
 """Shared pieces for the tests that run `Flags` against the loopback AppConfig endpoint.
 
 Imported explicitly by tests/test_appconfig_source.py, tests/test_agent_source.py and
-tests/test_refresh.py (not a conftest, so nothing here applies to other test files).
+tests/test_refresh_modes.py (not a conftest, so nothing here applies to other test files).
 Everything goes over real HTTP on 127.0.0.1: real boto3 clients for the Data API,
 flagkit's own urllib code for the Agent path.
 """

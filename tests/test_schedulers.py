@@ -2,7 +2,7 @@
 
 Each scheduler is given a `poll()` of the test's own that records its calls and can be
 held mid-poll with an event. (Both through `Flags` and a real AppConfig, fork included:
-tests/test_refresh.py.)
+tests/test_refresh_modes.py.)
 """
 
 from __future__ import annotations
