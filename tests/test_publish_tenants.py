@@ -26,7 +26,8 @@ def test_tenants_file_takes_ids_tiers_comments_and_blank_lines() -> None:
         (
             "acme\nglobex pro extra\n",
             "t.txt:2: 'globex pro extra' has 3 words; expected `ID` or `ID TIER` "
-            "(a tenant id, then optionally its tier)",
+            "(a tenant id, then optionally its tier); for attributes, write a .jsonl or .csv "
+            "tenants file",
         ),
         (
             "acme\n# x\nacme pro\n",
