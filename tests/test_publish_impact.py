@@ -162,8 +162,11 @@ def test_diff_as_dict_is_json_for_ci() -> None:
         "gained": ["hooli"],
         "lost": ["globex"],
         "variantChanges": [],
+        "assessed": True,
+        "missing": [],
     }
     assert (answer["tenants"], answer["affectedTenants"], answer["changesAnswers"]) == (4, 4, True)
+    assert answer["unassessed"] == []
 
 
 @st.composite
@@ -264,11 +267,14 @@ def test_cli_diff_json_and_a_no_impact_change_exit_0(tmp_path: Path) -> None:
                 "gained": [],
                 "lost": [],
                 "variantChanges": [],
+                "assessed": True,
+                "missing": [],
             }
         ],
         "tenants": 4,
         "affectedTenants": 0,
         "changesAnswers": False,
+        "unassessed": [],
     }
 
 
@@ -345,3 +351,51 @@ def test_a_document_that_is_not_json_data_is_refused_by_path(
     with pytest.raises(DocumentError) as raised:
         diff_documents({"a": {"enabled": True}}, document)
     assert str(raised.value) == message
+
+
+# -- what the tenants file does not carry -----------------------------------------------------
+
+PLAN_RULE: dict[str, Any] = {"when": [{"attribute": "plan", "equals": "trial"}], "serve": False}
+
+
+def test_cli_diff_cannot_assess_a_rule_on_an_attribute_no_tenant_has(tmp_path: Path) -> None:
+    """Today: "no tenant's answer changes", exit 0; trial tenants really lose checkout."""
+    everyone = {"enabled": True, "percentage": 100}
+    old = write(tmp_path, "old.json", {"checkout": everyone})
+    new = write(tmp_path, "new.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+    tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
+    result = run_flagkit("diff", old, new, "--tenants", tenants)
+    assert (result.returncode, result.stderr) == (4, "")
+    assert result.stdout.splitlines() == [
+        "checkout: could not assess (changed: rules)",
+        '  ? not in the tenants file: attribute "plan", read by rules',
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); "
+        "a different answer for 0 of 4 tenants; 1 flag could not be assessed "
+        "(its answers depend on what the tenants file does not carry)",
+    ]
+
+
+def test_cli_diff_cannot_assess_a_percentage_on_a_custom_stickiness_no_tenant_has(
+    tmp_path: Path,
+) -> None:
+    """Today: "no tenant's answer changes", exit 0; a percentage on `org` moves for every org."""
+    flag = {"enabled": True, "stickiness": "org", "percentage": 10}
+    old = write(tmp_path, "old.json", {"checkout": flag})
+    new = write(tmp_path, "new.json", {"checkout": {**flag, "percentage": 60}})
+    tenants = write(tmp_path, "tenants.txt", TENANTS_FILE)
+    result = run_flagkit("diff", old, new, "--tenants", tenants, "--json")
+    assert (result.returncode, result.stderr) == (4, "")
+    answer = json.loads(result.stdout)
+    assert answer["flags"] == [
+        {
+            "flag": "checkout",
+            "status": "changed",
+            "fields": ["percentage"],
+            "gained": [],
+            "lost": [],
+            "variantChanges": [],
+            "assessed": False,
+            "missing": [{"input": "attribute", "name": "org", "readBy": ["percentage"]}],
+        }
+    ]
+    assert (answer["changesAnswers"], answer["unassessed"]) == (False, ["checkout"])

@@ -4,7 +4,7 @@
 flagkit validate FILE...
 flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--json]
 flagkit schema [--draft4]
-flagkit diff OLD NEW [--tenants FILE] [--json] [--all]
+flagkit diff OLD NEW [--tenants FILE [--tenants-format text|jsonl|csv]] [--json] [--all]
 flagkit appconfig-definition FILE [--output OUT]
 flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
 flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
@@ -14,7 +14,9 @@ One module per group of commands: `flagkit.cli.documents` (validate, eval, schem
 service package, through the `flagkit.commands` entry point (`flagkit.command_plugins`):
 flagkit never imports the service.
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
-2 bad usage; 3 (`diff`) some tenant's answer changes.
+2 bad usage; 3 (`diff`) some tenant's answer changes; 4 (`diff`) some flag's change
+could not be assessed, because it depends on something no tenant of the tenants file
+carries (an attribute, tiers, a tenant it names): docs/impact.md.
 """
 
 from __future__ import annotations
@@ -23,9 +25,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_UNASSESSED, EXIT_USAGE
 
-__all__ = ["EXIT_CHANGES", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "main", "run"]
+__all__ = [
+    "EXIT_CHANGES",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNASSESSED",
+    "EXIT_USAGE",
+    "main",
+    "run",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

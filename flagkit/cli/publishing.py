@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
+from typing import TextIO, get_args
 
 from flagkit import publish
-from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK
+from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_UNASSESSED
 from flagkit.command_plugins import Subcommands
 from flagkit.document import CheckedDocument
 from flagkit.errors import DocumentError, PublishError, SourceError
@@ -29,8 +29,11 @@ def add_commands(commands: Subcommands) -> None:
         help="which flags changed between two documents, and for exactly which tenants",
         description="List the flags added, removed and changed from OLD to NEW; with --tenants, "
         "evaluate both for every tenant and list who gains or loses each flag (and whose "
-        "variant changes). Exit 0 when no tenant's answer changes, 3 when some do (without "
-        "--tenants: when any flag differs), 1 when a document or the tenants file is invalid.",
+        "variant changes), and which flags could not be assessed because their change depends "
+        "on something no tenant in the file carries (an attribute, tiers, a tenant it names). "
+        "Exit 0 when no tenant's answer changes, 3 when some do (without --tenants: when any "
+        "flag differs), 4 when some flag could not be assessed (whatever else changes), 1 "
+        "when a document or the tenants file is invalid. See docs/impact.md.",
     )
     diff.add_argument("old", metavar="OLD", help="the current flag document")
     diff.add_argument("new", metavar="NEW", help="the proposed flag document")
@@ -83,7 +86,15 @@ def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tenants",
         metavar="FILE",
-        help="tenants to evaluate: one per line, `ID` or `ID TIER`; '#' starts a comment",
+        help="tenants to evaluate: `ID` or `ID TIER` per line ('#' starts a comment); a "
+        '.jsonl file of objects such as {"id": "acme", "tier": "gold", "plan": "pro"}; or a '
+        ".csv file with a header such as id,tier,plan (docs/impact.md)",
+    )
+    parser.add_argument(
+        "--tenants-format",
+        choices=get_args(publish.TenantsFormat),
+        help="how the tenants file is written (default: by its extension: .jsonl and "
+        ".ndjson are jsonl, .csv is csv, anything else text)",
     )
     parser.add_argument(
         "--all",
@@ -109,7 +120,7 @@ def _read_tenants(args: argparse.Namespace) -> tuple[Tenant, ...] | None:
     if not args.tenants:
         return ()
     try:
-        return publish.read_tenants(args.tenants)
+        return publish.read_tenants(args.tenants, args.tenants_format)
     except PublishError as exc:
         print(f"flagkit {args.command}: error: {exc}", file=sys.stderr)
         return None
@@ -131,6 +142,8 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     else:
         for line in publish.format_diff(diff, limit=None if args.all else IDS_SHOWN):
             print(line, file=out)
+    if diff.unassessed:
+        return EXIT_UNASSESSED
     return EXIT_CHANGES if diff.changes_answers else EXIT_OK
 
 

@@ -33,6 +33,7 @@ from flagkit.publish.appconfig_format import (
     load_flag_document,
 )
 from flagkit.publish.appconfig_push import AppConfigTarget, PushResult, push
+from flagkit.publish.coverage import MissingInput
 from flagkit.publish.impact import (
     Diff,
     FlagDiff,
@@ -41,7 +42,7 @@ from flagkit.publish.impact import (
     diff_documents,
     format_diff,
 )
-from flagkit.publish.tenants import parse_tenants, read_tenants
+from flagkit.publish.tenants import TenantsFormat, parse_tenants, read_tenants
 
 __all__ = [
     "FEATURE_FLAGS_TYPE",
@@ -49,7 +50,9 @@ __all__ = [
     "Diff",
     "FlagDiff",
     "FlagStatus",
+    "MissingInput",
     "PushResult",
+    "TenantsFormat",
     "VariantChange",
     "appconfig_definition",
     "diff_documents",

@@ -8,7 +8,10 @@ for line in format_diff(diff):
 
 `diff_documents` compiles both documents and evaluates every flag that differs (or
 requires one that does) for every tenant; `format_diff` says it in lines a product
-manager reads, and `Diff.as_dict` in JSON for CI.
+manager reads, and `Diff.as_dict` in JSON for CI. A flag whose change depends on
+something no tenant of the file carries (an attribute a rule tests, tiers, a tenant the
+change names) is reported as not assessed (`FlagDiff.missing`, `Diff.unassessed`;
+`flagkit.publish.coverage`), never as "no tenant's answer changes".
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from flagkit.document import changed_flags, flag_items, load_document, segments_
 from flagkit.evaluation import evaluate
 from flagkit.flagset import FlagSet
 from flagkit.model import Tenant
+from flagkit.publish.coverage import ChangeCoverage, MissingInput, TenantsCoverage
 from flagkit.schema import format_path
 from flagkit.sources.memory import MemorySource
 
@@ -49,7 +53,9 @@ class FlagDiff:
     `fields` lists the flag's fields whose JSON differs (`_segments.NAME` for a changed
     segment it uses); empty for added and removed flags. `gained` and `lost` are the
     tenant ids the flag turns on and off for, in tenants-file order; `variant_changes`
-    is filled for variant flags only.
+    is filled for variant flags only. `missing` lists what the change depends on that
+    no tenant evaluated carries: when it is not empty, the lists above are only the
+    changes among those tenants, and other tenants' answers may change too.
     """
 
     flag: str
@@ -58,11 +64,17 @@ class FlagDiff:
     gained: tuple[str, ...] = ()
     lost: tuple[str, ...] = ()
     variant_changes: tuple[VariantChange, ...] = ()
+    missing: tuple[MissingInput, ...] = ()
 
     @property
     def changes_answers(self) -> bool:
         """True when some evaluated tenant gets a different answer (on/off or variant)."""
         return bool(self.gained or self.lost or self.variant_changes)
+
+    @property
+    def assessed(self) -> bool:
+        """False when the change depends on something the tenants evaluated do not carry."""
+        return not self.missing
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with camelCase keys, like `Evaluation.as_dict`."""
@@ -76,6 +88,8 @@ class FlagDiff:
                 {"tenant": change.tenant, "old": change.old, "new": change.new}
                 for change in self.variant_changes
             ],
+            "assessed": self.assessed,
+            "missing": [missing.as_dict() for missing in self.missing],
         }
 
 
@@ -105,6 +119,13 @@ class Diff:
         return tuple(seen)
 
     @property
+    def unassessed(self) -> tuple[str, ...]:
+        """The flags whose change could not be assessed with the tenants given: the gate
+        `flagkit diff` exits 4 on. Empty without tenants (then nothing is assessed, and
+        `changes_answers` counts every change)."""
+        return tuple(flag.flag for flag in self.flags if flag.missing)
+
+    @property
     def changes_answers(self) -> bool:
         """Whether the change can reach a tenant: the gate `flagkit diff` exits 3 on.
 
@@ -126,6 +147,7 @@ class Diff:
             "tenants": self.tenants,
             "affectedTenants": len(self.affected_tenants),
             "changesAnswers": self.changes_answers,
+            "unassessed": list(self.unassessed),
         }
 
 
@@ -144,7 +166,8 @@ def diff_documents(
     (`DocumentError` if either is invalid: not JSON data, too large, or failing a
     check). Every flag that was added, removed or changed, or that requires one, is
     evaluated in both for every tenant, as `Flags.evaluate` does: an absent flag
-    answers off with no variant.
+    answers off with no variant. With tenants, each such flag's `missing` names what
+    its change depends on that no tenant carries (`flagkit.publish.coverage`).
     """
     old_flags, new_flags = _compiled(old), _compiled(new)
     old_keys = [key for key, _ in flag_items(old)]
@@ -154,6 +177,7 @@ def diff_documents(
     removed = tuple(key for key in old_keys if key not in new)
     edited = tuple(key for key in new_keys if key in changed and key in old)
     reaching = _requiring(old, changed) | _requiring(new, changed)
+    coverage = ChangeCoverage(old, new, TenantsCoverage.of(tenants)) if tenants else None
     results: list[FlagDiff] = []
     for key in [*new_keys, *removed]:
         if key not in changed and key not in reaching:
@@ -180,9 +204,12 @@ def diff_documents(
                 (gained if after.enabled else lost).append(tenant_id)
             if variant_flag and before.variant != after.variant:
                 variants.append(VariantChange(tenant_id, before.variant, after.variant))
-        if status == "prerequisite" and not (gained or lost or variants):
+        missing = coverage.missing(key) if coverage is not None else ()
+        if status == "prerequisite" and not (gained or lost or variants or missing):
             continue
-        results.append(FlagDiff(key, status, fields, tuple(gained), tuple(lost), tuple(variants)))
+        results.append(
+            FlagDiff(key, status, fields, tuple(gained), tuple(lost), tuple(variants), missing)
+        )
     return Diff(added, removed, edited, tuple(results), len(tenants))
 
 
@@ -235,7 +262,10 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
       + acme, globex, hooli, … and 9 more
       - initech, umbrella, wayne
     ```
-    `limit` caps the ids shown per line (None shows every id). The last line sums up.
+    `limit` caps the ids shown per line (None shows every id). A flag whose change
+    depends on what the tenants file does not carry says "could not assess" and, on a
+    `  ? not in the tenants file: ...` line, what is missing and where the flag reads it.
+    The last line sums up.
     """
     lines: list[str] = []
     for flag in diff.flags:
@@ -256,6 +286,8 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
         if not diff.tenants:
             lines.append(f"{flag.flag}: {note}")
             continue
+        if flag.missing:
+            parts.append("could not assess the rest" if parts else "could not assess")
         impact = ", ".join(parts) or "no tenant's answer changes"
         lines.append(f"{flag.flag}: {impact} ({note})")
         if flag.gained:
@@ -268,6 +300,8 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
                 for c in flag.variant_changes
             ]
             lines.append("  ~ " + _capped(changes, limit))
+        if flag.missing:
+            lines.append("  ? not in the tenants file: " + _missing(flag.missing, limit))
     lines.append("summary: " + _summary(diff))
     return lines
 
@@ -286,6 +320,25 @@ def _capped(items: Sequence[str], limit: int | None) -> str:
     return ", ".join(items[:limit]) + f" … and {len(items) - limit} more"
 
 
+def _missing(missing: Sequence[MissingInput], limit: int | None) -> str:
+    """`attribute "plan", read by rules; a tier, read by tiers; tenant newco, named by tenants`."""
+    described: list[str] = []
+    tenants: dict[str, list[str]] = {}
+    for item in missing:
+        places = ", ".join(item.read_by)
+        if item.kind == "tenant":
+            tenants.setdefault(places, []).append(item.name)
+        elif item.kind == "tier":
+            described.append(f"a tier, read by {places}")
+        else:
+            name = json.dumps(item.name, ensure_ascii=False)
+            described.append(f"attribute {name}, read by {places}")
+    for places, ids in tenants.items():
+        noun = "tenant" if len(ids) == 1 else "tenants"
+        described.append(f"{noun} {_capped(ids, limit)}, named by {places}")
+    return "; ".join(described)
+
+
 def _summary(diff: Diff) -> str:
     count = len(diff.added) + len(diff.removed) + len(diff.changed)
     if count:
@@ -298,4 +351,12 @@ def _summary(diff: Diff) -> str:
     if not diff.tenants:
         return flags + "; no tenants given, so which tenants are affected is unknown"
     affected = len(diff.affected_tenants)
-    return f"{flags}; a different answer for {affected} of {_tenants(diff.tenants)}"
+    summary = f"{flags}; a different answer for {affected} of {_tenants(diff.tenants)}"
+    if diff.unassessed:
+        count = len(diff.unassessed)
+        whose = "its answers depend" if count == 1 else "their answers depend"
+        summary += (
+            f"; {_plural(count, 'flag')} could not be assessed "
+            f"({whose} on what the tenants file does not carry)"
+        )
+    return summary

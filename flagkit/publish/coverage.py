@@ -1,0 +1,274 @@
+"""What a flag's change depends on that a tenants file does not carry.
+
+A diff evaluates both documents for the tenants of a tenants file, so it sees a
+change only through what those tenants carry. A tenant without a `plan` matches no
+rule on `plan` and is in no percentage hashed on a `plan` stickiness: when no tenant of
+the file has `plan`, a change to such a rule or percentage shows "no tenant's answer
+changes" while real tenants' answers change. `ChangeCoverage.missing(key)` names, per
+flag, every such input; the diff reports the flag as not assessed.
+
+Which inputs count follows the evaluation order (docs/flag-document.md). Steps before
+the first step the change touches are the same in both documents: they decide a tenant
+the same way in both (no change), or pass it on in both. So they matter only where a
+tenant lacking an input is decided there while a tenant having it would be passed on:
+a rule condition `"exists": false`, and the flag's prerequisites (whose answer, off for
+a tenant without their stickiness attribute, turns the flag off). From the first
+touched step on, every input a step reads counts. Tenant ids count when the change
+adds or removes them from a list, a segment the flag uses, or a rule condition on `id`,
+and the tenants file does not list them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flagkit.document import changed_flags, segments_used
+from flagkit.model import Tenant
+
+__all__ = ["ChangeCoverage", "InputKind", "MissingInput", "TenantsCoverage"]
+
+InputKind = Literal["attribute", "tier", "tenant"]
+"""What a tenants file may lack: an attribute (by name), tiers, or a tenant (by id)."""
+
+_Read = tuple[InputKind, str, str]
+"""(kind, name, where in the flag it is read): `("attribute", "plan", "rules")`."""
+
+_STEPS = {
+    "enabled": 1,
+    "variants": 1,
+    "defaultVariant": 1,
+    "offVariant": 1,
+    "split": 1,
+    "requires": 2,
+    "excludedTenants": 3,
+    "rules": 4,
+    "tenants": 5,
+    "segments": 5,
+    "tiers": 6,
+    "percentage": 7,
+}
+"""The evaluation step each field decides at (docs/flag-document.md, "Evaluation order");
+what "on" and "off" serve (variants, split) counts from step 1, since which tenants are
+on depends on every step. `stickiness` and `salt` count from the first step that hashes."""
+
+_OUTSIDE = 9
+"""The step of a change no step reads (`description`, attributes): it changes no answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class MissingInput:
+    """Something a flag's change depends on that no tenant of the tenants file carries.
+
+    `kind` is `attribute` (`name` is its name), `tier` (`name` is `tier`) or `tenant`
+    (`name` is the id); `read_by` lists where in the flag it is read (`rules`,
+    `percentage`, `tiers`, `tenants`...; `payments.rules` for a flag it requires).
+    """
+
+    kind: InputKind
+    name: str
+    read_by: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: `{"input": kind, "name": ..., "readBy": [...]}`."""
+        return {"input": self.kind, "name": self.name, "readBy": list(self.read_by)}
+
+
+@dataclass(frozen=True, slots=True)
+class TenantsCoverage:
+    """What the tenants of a tenants file carry: their ids, whether any has a tier, and
+    the attribute names some tenant has."""
+
+    ids: frozenset[str]
+    has_tiers: bool
+    attributes: frozenset[str]
+
+    @classmethod
+    def of(cls, tenants: Iterable[Tenant]) -> TenantsCoverage:
+        """The coverage of `tenants`."""
+        listed = tuple(tenants)
+        return cls(
+            ids=frozenset(tenant.id for tenant in listed if tenant.id),
+            has_tiers=any(tenant.tier is not None for tenant in listed),
+            attributes=frozenset(name for tenant in listed for name in tenant.attributes),
+        )
+
+    def carries(self, kind: InputKind, name: str) -> bool:
+        """Whether some tenant has this input."""
+        if kind == "attribute":
+            return name in self.attributes
+        if kind == "tier":
+            return self.has_tiers
+        return name in self.ids
+
+
+class ChangeCoverage:
+    """Per flag, what a change from `old` to `new` (two checked documents) depends on that
+    `coverage` lacks."""
+
+    def __init__(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], coverage: TenantsCoverage
+    ) -> None:
+        self._old, self._new, self._coverage = old, new, coverage
+        self._changed = changed_flags(old, new)
+
+    def missing(self, key: str) -> tuple[MissingInput, ...]:
+        """What flag `key`'s change (its own, or through a flag it requires) depends on that
+        no tenant of the file carries; empty when the diff's answer for it is complete."""
+        reads: list[_Read] = []
+        for document, other in ((self._old, self._new), (self._new, self._old)):
+            if key not in document:
+                continue
+            step = self._first_step(document, other, key)
+            if step < _OUTSIDE:
+                reads.extend(_prerequisite_reads(document, key))
+                reads.extend(_flag_reads(document[key], step))
+                reads.extend(self._named_tenants(document, other, key))
+        return _merged(read for read in reads if not self._coverage.carries(read[0], read[1]))
+
+    def _first_step(self, document: Mapping[str, Any], other: Mapping[str, Any], key: str) -> int:
+        """The first evaluation step at which flag `key` of `document` answers differently
+        from `other`'s; `_OUTSIDE` when no answer can differ (off in both, by the kill
+        switch or by being absent)."""
+        flag, before = document[key], other.get(key)
+        if not flag["enabled"] and (before is None or not before["enabled"]):
+            return _OUTSIDE
+        if before is None:
+            return 1
+        steps = [_OUTSIDE]
+        if _requirements(document, key) & self._changed:
+            steps.append(2)
+        rules = [*flag.get("rules", ()), *before.get("rules", ())]
+        hashing = 4 if any(_rule_hashes(flag, rule) for rule in rules) else 5
+        for field in set(flag) | set(before):
+            if _json(flag.get(field)) != _json(before.get(field)):
+                hashed = field in ("stickiness", "salt")
+                steps.append(hashing if hashed else _STEPS.get(field, _OUTSIDE))
+        in_rules = _segments_in_rules(flag) | _segments_in_rules(before)
+        segments, old_segments = document.get("_segments", {}), other.get("_segments", {})
+        steps.extend(
+            4 if name in in_rules else 5
+            for name in segments_used(flag) | segments_used(before)
+            if _json(segments.get(name)) != _json(old_segments.get(name))
+        )
+        return min(steps)
+
+    def _named_tenants(
+        self, document: Mapping[str, Any], other: Mapping[str, Any], key: str
+    ) -> Iterator[_Read]:
+        """The ids the change adds to or removes from where flag `key` (or a changed flag it
+        requires) names tenants, each with where."""
+        for name in [key, *sorted(_requirements(document, key) & self._changed)]:
+            prefix = "" if name == key else name + "."
+            mine = _tenant_places(document, document.get(name))
+            theirs = _tenant_places(other, other.get(name))
+            for place, tenant_id in mine:
+                if (place, tenant_id) not in theirs:
+                    yield "tenant", tenant_id, prefix + place[0]
+
+
+def _flag_reads(flag: Mapping[str, Any], step: int) -> Iterator[_Read]:
+    """The tier and attributes flag `flag` reads from evaluation step `step` on, and the
+    ones an earlier rule reads with `"exists": false`, which a tenant lacking them matches."""
+    sticky = _stickiness(flag)
+    for rule in flag.get("rules", ()):
+        for condition in rule.get("when", ()):
+            if step <= 4 or condition.get("exists") is False:
+                yield from _input(condition["attribute"], "rules")
+        if step <= 4 and _rule_hashes(flag, rule):
+            yield from _input(sticky, "rules")
+    if "variants" in flag and "split" in flag:
+        yield from _input(sticky, "split")
+    if step <= 6 and flag.get("tiers"):
+        yield "tier", "tier", "tiers"
+    if step <= 7 and "percentage" in flag:
+        yield from _input(sticky, "percentage")
+
+
+def _prerequisite_reads(document: Mapping[str, Any], key: str) -> Iterator[_Read]:
+    """Everything the flags `key` requires (directly or not) read, as `payments.rules`."""
+    for name in sorted(_requirements(document, key)):
+        for kind, input_name, where in _flag_reads(document[name], 1):
+            yield kind, input_name, f"{name}.{where}"
+
+
+def _requirements(document: Mapping[str, Any], key: str) -> set[str]:
+    """The flags `key` requires, directly or through others (without recursion)."""
+    found: set[str] = set()
+    pending = list(document[key].get("requires", ())) if key in document else []
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending.extend(document[name].get("requires", ()))
+    return found
+
+
+def _stickiness(flag: Mapping[str, Any]) -> str:
+    return str(flag.get("stickiness", "id"))
+
+
+def _input(attribute: str, where: str) -> Iterator[_Read]:
+    """The input an attribute name reads: none for `id` (every listed tenant has one)."""
+    if attribute == "tier":
+        yield "tier", "tier", where
+    elif attribute != "id":
+        yield "attribute", attribute, where
+
+
+def _rule_hashes(flag: Mapping[str, Any], rule: Mapping[str, Any]) -> bool:
+    """Whether a matching rule hashes the tenant: a percentage, a split, or `serve: true`
+    on a variant flag whose "on" is a split."""
+    serves_split = rule.get("serve") is True and "variants" in flag and "split" in flag
+    return "percentage" in rule or "split" in rule or serves_split
+
+
+def _segments_in_rules(flag: Mapping[str, Any]) -> set[str]:
+    return segments_used({"rules": flag.get("rules", ())})
+
+
+def _tenant_places(
+    document: Mapping[str, Any], flag: Mapping[str, Any] | None
+) -> set[tuple[tuple[str, ...], str]]:
+    """((place, ...), id) for every tenant id flag `flag` names: in `tenants`,
+    `excludedTenants`, a segment of `segments`, or a rule condition on `id` (the place
+    of which is the rule, as JSON, and its position: moving or editing it counts)."""
+    if flag is None:
+        return set()
+    segments = document.get("_segments", {})
+    places: set[tuple[tuple[str, ...], str]] = set()
+    for field in ("tenants", "excludedTenants"):
+        places.update(((field,), tenant_id) for tenant_id in flag.get(field, ()))
+    for name in flag.get("segments", ()):
+        places.update((("segments", name), tenant_id) for tenant_id in segments[name])
+    for position, rule in enumerate(flag.get("rules", ())):
+        place = ("rules", str(position), _json(rule))
+        for condition in rule.get("when", ()):
+            if condition["attribute"] == "id":
+                places.update((place, tenant_id) for tenant_id in _ids_tested(condition, segments))
+    return places
+
+
+def _ids_tested(condition: Mapping[str, Any], segments: Mapping[str, Any]) -> Iterator[str]:
+    for operator in ("equals", "notEquals"):
+        if isinstance(condition.get(operator), str):
+            yield condition[operator]
+    for operator in ("in", "notIn"):
+        yield from (value for value in condition.get(operator, ()) if isinstance(value, str))
+    for operator in ("inSegment", "notInSegment"):
+        if operator in condition:
+            yield from segments[condition[operator]]
+
+
+def _merged(reads: Iterable[_Read]) -> tuple[MissingInput, ...]:
+    """One MissingInput per input, in first-seen order, with every place that reads it."""
+    places: dict[tuple[InputKind, str], dict[str, None]] = {}
+    for kind, name, where in reads:
+        places.setdefault((kind, name), {})[where] = None
+    return tuple(MissingInput(kind, name, tuple(where)) for (kind, name), where in places.items())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
