@@ -52,7 +52,7 @@ _STEPS = {
 }
 """The evaluation step each field decides at (docs/flag-document.md, "Evaluation order");
 what "on" and "off" serve (variants, split) counts from step 1, since which tenants are
-on depends on every step. `stickiness` and `salt` count from the first step that hashes."""
+on depends on every step. `stickiness` and `salt` count at every step that hashes."""
 
 _OUTSIDE = 9
 """The step of a change no step reads (`description`, attributes): it changes no answer."""
@@ -118,34 +118,36 @@ class ChangeCoverage:
         """What flag `key`'s change (its own, or through a flag it requires) depends on that
         no tenant of the file carries; empty when the diff's answer for it is complete."""
         reads: list[_Read] = []
-        for document, other in ((self._old, self._new), (self._new, self._old)):
+        for document, other in ((self._new, self._old), (self._old, self._new)):
             if key not in document:
                 continue
-            step = self._first_step(document, other, key)
-            if step < _OUTSIDE:
+            steps = self._changed_steps(document, other, key)
+            if steps:
                 reads.extend(_prerequisite_reads(document, key))
-                reads.extend(_flag_reads(document[key], step))
+                reads.extend(_flag_reads(document[key], steps))
                 reads.extend(self._named_tenants(document, other, key))
         return _merged(read for read in reads if not self._coverage.carries(read[0], read[1]))
 
-    def _first_step(self, document: Mapping[str, Any], other: Mapping[str, Any], key: str) -> int:
-        """The first evaluation step at which flag `key` of `document` answers differently
-        from `other`'s; `_OUTSIDE` when no answer can differ (off in both, by the kill
-        switch or by being absent)."""
+    def _changed_steps(
+        self, document: Mapping[str, Any], other: Mapping[str, Any], key: str
+    ) -> frozenset[int]:
+        """The evaluation steps at which flag `key` of `document` differs from `other`'s;
+        none when no answer can differ (off in both, by the kill switch or by being absent,
+        or only attributes changed)."""
         flag, before = document[key], other.get(key)
         if not flag["enabled"] and (before is None or not before["enabled"]):
-            return _OUTSIDE
+            return frozenset()
         if before is None:
-            return 1
-        steps = [_OUTSIDE]
+            return frozenset({1})
+        steps = []
         if _requirements(document, key) & self._changed:
             steps.append(2)
-        rules = [*flag.get("rules", ()), *before.get("rules", ())]
-        hashing = 4 if any(_rule_hashes(flag, rule) for rule in rules) else 5
         for field in set(flag) | set(before):
             if _json(flag.get(field)) != _json(before.get(field)):
-                hashed = field in ("stickiness", "salt")
-                steps.append(hashing if hashed else _STEPS.get(field, _OUTSIDE))
+                if field in ("stickiness", "salt"):
+                    steps.extend(_hashing_steps(flag) | _hashing_steps(before))
+                else:
+                    steps.append(_STEPS.get(field, _OUTSIDE))
         in_rules = _segments_in_rules(flag) | _segments_in_rules(before)
         segments, old_segments = document.get("_segments", {}), other.get("_segments", {})
         steps.extend(
@@ -153,7 +155,7 @@ class ChangeCoverage:
             for name in segments_used(flag) | segments_used(before)
             if _json(segments.get(name)) != _json(old_segments.get(name))
         )
-        return min(steps)
+        return frozenset(steps) - {_OUTSIDE}
 
     def _named_tenants(
         self, document: Mapping[str, Any], other: Mapping[str, Any], key: str
@@ -162,16 +164,26 @@ class ChangeCoverage:
         requires) names tenants, each with where."""
         for name in [key, *sorted(_requirements(document, key) & self._changed)]:
             prefix = "" if name == key else name + "."
-            mine = _tenant_places(document, document.get(name))
-            theirs = _tenant_places(other, other.get(name))
-            for place, tenant_id in mine:
+            theirs = set(_tenant_places(other, other.get(name)))
+            for place, tenant_id in _tenant_places(document, document.get(name)):
                 if (place, tenant_id) not in theirs:
                     yield "tenant", tenant_id, prefix + place[0]
 
 
-def _flag_reads(flag: Mapping[str, Any], step: int) -> Iterator[_Read]:
-    """The tier and attributes flag `flag` reads from evaluation step `step` on, and the
-    ones an earlier rule reads with `"exists": false`, which a tenant lacking them matches."""
+def _flag_reads(flag: Mapping[str, Any], steps: frozenset[int]) -> Iterator[_Read]:
+    """The tier and attributes that decide whether flag `flag`'s answer changes when it
+    differs at evaluation `steps`.
+
+    The changed steps, and every later one when a changed step can decide "off" whatever
+    a later step says (1 to 4: the kill switch, a prerequisite, an exclusion, a rule).
+    Steps 5 to 8 otherwise: an unchanged one reading what a tenant lacks (its tier, a
+    stickiness attribute) can only fail to turn it on, so a tenant without them can show
+    a change its real self does not have (more is reported), never the reverse. A flag's
+    `split` hashes whatever step turns it on; an earlier rule matters where it tests
+    `"exists": false`, which a tenant lacking the attribute matches.
+    """
+    step = min(steps)
+    later = step <= 4
     sticky = _stickiness(flag)
     for rule in flag.get("rules", ()):
         for condition in rule.get("when", ()):
@@ -181,16 +193,16 @@ def _flag_reads(flag: Mapping[str, Any], step: int) -> Iterator[_Read]:
             yield from _input(sticky, "rules")
     if "variants" in flag and "split" in flag:
         yield from _input(sticky, "split")
-    if step <= 6 and flag.get("tiers"):
+    if (later or 6 in steps) and flag.get("tiers"):
         yield "tier", "tier", "tiers"
-    if step <= 7 and "percentage" in flag:
+    if (later or 7 in steps) and "percentage" in flag:
         yield from _input(sticky, "percentage")
 
 
 def _prerequisite_reads(document: Mapping[str, Any], key: str) -> Iterator[_Read]:
     """Everything the flags `key` requires (directly or not) read, as `payments.rules`."""
     for name in sorted(_requirements(document, key)):
-        for kind, input_name, where in _flag_reads(document[name], 1):
+        for kind, input_name, where in _flag_reads(document[name], frozenset({1})):
             yield kind, input_name, f"{name}.{where}"
 
 
@@ -218,6 +230,17 @@ def _input(attribute: str, where: str) -> Iterator[_Read]:
         yield "attribute", attribute, where
 
 
+def _hashing_steps(flag: Mapping[str, Any]) -> set[int]:
+    """The steps that hash the tenant's stickiness key: a rule's percentage or split (4),
+    a split that serves "on" (5, and the later steps that turn it on), the percentage (7)."""
+    steps = {4} if any(_rule_hashes(flag, rule) for rule in flag.get("rules", ())) else set()
+    if "variants" in flag and "split" in flag:
+        steps.add(5)
+    if "percentage" in flag:
+        steps.add(7)
+    return steps
+
+
 def _rule_hashes(flag: Mapping[str, Any], rule: Mapping[str, Any]) -> bool:
     """Whether a matching rule hashes the tenant: a percentage, a split, or `serve: true`
     on a variant flag whose "on" is a split."""
@@ -231,23 +254,23 @@ def _segments_in_rules(flag: Mapping[str, Any]) -> set[str]:
 
 def _tenant_places(
     document: Mapping[str, Any], flag: Mapping[str, Any] | None
-) -> set[tuple[tuple[str, ...], str]]:
+) -> list[tuple[tuple[str, ...], str]]:
     """((place, ...), id) for every tenant id flag `flag` names: in `tenants`,
     `excludedTenants`, a segment of `segments`, or a rule condition on `id` (the place
     of which is the rule, as JSON, and its position: moving or editing it counts)."""
     if flag is None:
-        return set()
+        return []
     segments = document.get("_segments", {})
-    places: set[tuple[tuple[str, ...], str]] = set()
+    places: list[tuple[tuple[str, ...], str]] = []
     for field in ("tenants", "excludedTenants"):
-        places.update(((field,), tenant_id) for tenant_id in flag.get(field, ()))
+        places.extend(((field,), tenant_id) for tenant_id in flag.get(field, ()))
     for name in flag.get("segments", ()):
-        places.update((("segments", name), tenant_id) for tenant_id in segments[name])
+        places.extend((("segments", name), tenant_id) for tenant_id in segments[name])
     for position, rule in enumerate(flag.get("rules", ())):
         place = ("rules", str(position), _json(rule))
         for condition in rule.get("when", ()):
             if condition["attribute"] == "id":
-                places.update((place, tenant_id) for tenant_id in _ids_tested(condition, segments))
+                places.extend((place, tenant_id) for tenant_id in _ids_tested(condition, segments))
     return places
 
 
