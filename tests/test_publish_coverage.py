@@ -100,11 +100,14 @@ def test_a_prerequisite_on_a_custom_stickiness_hides_a_change_from_tenants_witho
 
 
 def test_a_flag_requiring_an_unassessed_change_is_unassessed_too() -> None:
-    old = {"plans": {"enabled": True, "rules": []}, "billing": {"enabled": True}}
-    old["billing"]["requires"] = ["plans"]
-    new = copy.deepcopy(old)
-    new["plans"]["rules"] = [{"when": [{"attribute": "plan", "equals": "trial"}], "serve": False}]
+    """billing's answers follow plans'; neither changes for acme, who has no plan."""
+    trial_off = {"when": [{"attribute": "plan", "equals": "trial"}], "serve": False}
+    plans: dict[str, Any] = {"enabled": True, "percentage": 100}
+    billing = {"enabled": True, "requires": ["plans"]}
+    old = {"plans": plans, "billing": billing}
+    new = {"plans": {**plans, "rules": [trial_off]}, "billing": billing}
     diff = diff_documents(old, new, (ACME,))
+    assert not diff.changes_answers
     assert [(flag.flag, flag.status, flag.missing) for flag in diff.flags] == [
         ("plans", "changed", (MissingInput("attribute", "plan", ("rules",)),)),
         ("billing", "prerequisite", (MissingInput("attribute", "plan", ("plans.rules",)),)),
@@ -195,9 +198,7 @@ def test_a_flag_reported_assessed_without_some_inputs_shows_every_change_they_wo
     full = []
     for tenant_id in IDS:
         attributes = {
-            name: data.draw(st.sampled_from(values))
-            for name in names
-            if data.draw(st.booleans())
+            name: data.draw(st.sampled_from(values)) for name in names if data.draw(st.booleans())
         }
         tier = data.draw(st.one_of(st.none(), st.sampled_from(TIERS)))
         full.append(Tenant(tenant_id, tier, attributes))

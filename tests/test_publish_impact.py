@@ -18,8 +18,10 @@ from flagkit.errors import DocumentError
 from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
 from tests import strategies
+from tests.appconfig_control_stub import AppConfigControlStub
 from tests.helpers import run_flagkit, write
 from tests.publish_data import TENANTS_FILE
+from tests.test_publish_appconfig_push_cli import cli_env
 
 OLD: dict[str, Any] = {
     "payments": {"enabled": True},
@@ -399,3 +401,102 @@ def test_cli_diff_cannot_assess_a_percentage_on_a_custom_stickiness_no_tenant_ha
         }
     ]
     assert (answer["changesAnswers"], answer["unassessed"]) == (False, ["checkout"])
+
+
+TENANTS_WITH_PLANS = (
+    '{"id": "acme", "tier": "enterprise", "plan": "pro"}\n'
+    '{"id": "globex", "tier": "pro", "plan": "trial"}\n'
+    '{"id": "initech", "tier": "free", "plan": "trial", "org": "o-1"}\n'
+)
+
+
+def test_cli_diff_with_a_tenants_file_carrying_the_attribute_names_who_changes(
+    tmp_path: Path,
+) -> None:
+    everyone = {"enabled": True, "percentage": 100}
+    old = write(tmp_path, "old.json", {"checkout": everyone})
+    new = write(tmp_path, "new.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+    tenants = write(tmp_path, "tenants.jsonl", TENANTS_WITH_PLANS)
+    result = run_flagkit("diff", old, new, "--tenants", tenants)
+    assert (result.returncode, result.stderr) == (3, "")
+    assert result.stdout.splitlines() == [
+        "checkout: -2 tenants (changed: rules)",
+        "  - globex, initech",
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); "
+        "a different answer for 2 of 3 tenants",
+    ]
+    # The same file under another name, its format named; and as CSV.
+    renamed = write(tmp_path, "export.txt", TENANTS_WITH_PLANS)
+    named = run_flagkit("diff", old, new, "--tenants", renamed, "--tenants-format", "jsonl")
+    as_csv = write(tmp_path, "t.csv", "id,tier,plan\nacme,enterprise,pro\nglobex,pro,trial\n")
+    from_csv = run_flagkit("diff", old, new, "--tenants", as_csv)
+    assert (named.returncode, named.stdout) == (3, result.stdout)
+    assert (from_csv.returncode, from_csv.stdout.splitlines()[:2]) == (
+        3,
+        ["checkout: -1 tenant (changed: rules)", "  - globex"],
+    )
+
+
+def test_cli_diff_exits_4_when_one_flag_is_unassessed_and_another_changes(
+    tmp_path: Path,
+) -> None:
+    """4 wins over 3: the blast radius shown is incomplete, so no gate may pass it as 3."""
+    old = {"a": {"enabled": True, "tenants": ["acme"]}, "b": {"enabled": True, "tiers": ["x"]}}
+    new = {
+        "a": {"enabled": True, "tenants": ["acme", "globex"]},
+        "b": {"enabled": True, "tiers": ["x", "y"]},
+    }
+    tenants = write(tmp_path, "ids.txt", "acme\nglobex\n")
+    result = run_flagkit(
+        "diff", write(tmp_path, "old.json", old), write(tmp_path, "new.json", new),
+        "--tenants", tenants,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (4, "")
+    assert result.stdout.splitlines() == [
+        "a: +1 tenant (changed: tenants)",
+        "  + globex",
+        "b: could not assess (changed: tiers)",
+        "  ? not in the tenants file: a tier, read by tiers",
+        "summary: 2 flags differ (0 added, 0 removed, 2 changed); a different answer for 1 of 2 "
+        "tenants; 1 flag could not be assessed (its answers depend on what the tenants file "
+        "does not carry)",
+    ]
+
+
+def test_cli_diff_refuses_a_bad_tenants_line_by_file_and_line(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.json", {"a": {"enabled": True}})
+    tenants = write(tmp_path, "t.jsonl", '{"id": "acme"}\n{"id": "globex", "tier": 3}\n')
+    result = run_flagkit("diff", good, good, "--tenants", tenants)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"flagkit diff: error: {tenants}:2: tenant tier must be a str, got int\n"
+    )
+    bad_format = run_flagkit("diff", good, good, "--tenants", tenants, "--tenants-format", "xml")
+    assert bad_format.returncode == 2  # argparse's own message, worded per Python version:
+    assert "argument --tenants-format: invalid choice: 'xml'" in bad_format.stderr
+
+
+def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
+    """push prints the same report before it creates anything; its exit status is its own."""
+    everyone = {"enabled": True, "percentage": 100}
+    with AppConfigControlStub() as control:
+        app = control.add_application("shop")
+        env = control.add_environment(app, "prod")
+        profile = control.add_profile(app, "flags")
+        control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
+        control.add_deployment(app, env, profile, 1)
+        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+        result = run_flagkit(
+            "push", source, "--application", "shop", "--environment", "prod",
+            "--profile", "flags", "--tenants", write(tmp_path, "t.txt", TENANTS_FILE),
+            "--dry-run", "--endpoint-url", control.url, "--region", "us-east-1",
+            env=cli_env(),
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2:5] == [
+        "checkout: could not assess (changed: rules)",
+        '  ? not in the tenants file: attribute "plan", read by rules',
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); "
+        "a different answer for 0 of 4 tenants; 1 flag could not be assessed "
+        "(its answers depend on what the tenants file does not carry)",
+    ]
