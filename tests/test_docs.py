@@ -90,7 +90,11 @@ def test_reference_validation_example_prints_what_flagkit_validate_prints(
         assert (result.stdout.splitlines(), result.returncode) == (printed, expected_status)
 
 
-@pytest.mark.parametrize("page", [REPO / "README.md", REFERENCE], ids=["README", "reference"])
+@pytest.mark.parametrize(
+    "page",
+    [REPO / "README.md", REFERENCE, REPO / "docs" / "impact.md"],
+    ids=["README", "reference", "impact"],
+)
 def test_every_link_stays_in_the_repository_and_finds_its_target(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     found = 0

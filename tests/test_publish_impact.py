@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
 from tests import strategies
 from tests.appconfig_control_stub import AppConfigControlStub
-from tests.helpers import run_flagkit, write
+from tests.conftest import REPO
+from tests.helpers import FLAGKIT, run_command, run_flagkit, write
+from tests.markdown_text import fenced_blocks
 from tests.publish_data import TENANTS_FILE
 from tests.test_publish_appconfig_push_cli import cli_env
 
@@ -500,3 +503,34 @@ def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
         "a different answer for 0 of 4 tenants; 1 flag could not be assessed "
         "(its answers depend on what the tenants file does not carry)",
     ]
+
+
+# -- docs/impact.md shows what the command does -------------------------------------------------
+
+IMPACT_DOC = REPO / "docs" / "impact.md"
+
+
+def test_the_impact_docs_sessions_print_what_they_show(tmp_path: Path) -> None:
+    """Every `<!-- file: NAME -->` block is written, then every `$ flagkit` session runs."""
+    text = IMPACT_DOC.read_text(encoding="utf-8")
+    files = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, re.DOTALL)
+    assert [name for name, _ in files] == [
+        "old.json", "new.json", "tenants.txt", "tenants.jsonl", "tenants.csv",
+    ]  # fmt: skip
+    for name, content in files:
+        write(tmp_path, name, content)
+    sessions = fenced_blocks(text, "console")
+    assert len(sessions) == 3
+    for session in sessions:
+        command, *printed, echo, status = session.splitlines()
+        assert (command.startswith("$ flagkit "), echo) == (True, "$ echo $?")
+        result = run_command([FLAGKIT, *command.removeprefix("$ flagkit ").split()], cwd=tmp_path)
+        assert (result.stdout.splitlines(), str(result.returncode)) == (printed, status)
+    # The CSV file is the JSON Lines file in another format.
+    same = run_flagkit(
+        "diff", tmp_path / "old.json", tmp_path / "new.json", "--tenants", tmp_path / "tenants.csv"
+    )
+    assert (same.returncode, same.stdout.splitlines()[:2]) == (
+        3,
+        ["checkout: -2 tenants (changed: rules)", "  - globex, initech"],
+    )
