@@ -9,16 +9,14 @@ tiers), every tenant whose answer changes with those attributes is reported too.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit.client import Flags
 from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, MissingInput, diff_documents, format_diff
-from tests import strategies
 
 ACME, GLOBEX = Tenant("acme"), Tenant("globex")
 
@@ -140,50 +138,85 @@ def test_without_tenants_nothing_is_called_unassessed() -> None:
 
 # -- the promise, as a property ---------------------------------------------------------------
 
-FIELDS = ("enabled", "tiers", "percentage", "rules", "tenants", "excludedTenants", "stickiness")
+ATTRIBUTES = ("plan", "region")
 IDS = ("acme", "globex", "initech", "hooli")
-TIERS = ("free", "gold", "enterprise")
+TIERS = ("free", "gold")
+VALUES = ("trial", "pro", "eu")
+VARIANTS = ("red", "blue")
+POOLS = {"id": IDS, "tier": TIERS, "plan": VALUES, "region": VALUES}
+"""Few ids, tiers and values, so that rules match, lists overlap and splits differ."""
+
+
+@st.composite
+def small_conditions(draw: st.DrawFn) -> dict[str, Any]:
+    attribute = draw(st.sampled_from(sorted(POOLS)))
+    operator = draw(st.sampled_from(["equals", "notEquals", "in", "notIn", "exists"]))
+    pool = POOLS[attribute]
+    if operator == "exists":
+        return {"attribute": attribute, "exists": draw(st.booleans())}
+    if operator in ("in", "notIn"):
+        return {"attribute": attribute, operator: draw(st.lists(st.sampled_from(pool), max_size=2))}
+    return {"attribute": attribute, operator: draw(st.sampled_from(pool))}
+
+
+def field_values(field: str, earlier: list[str], variant: bool) -> st.SearchStrategy[Any]:
+    """What an edit may set `field` of a flag to."""
+    serve: st.SearchStrategy[Any] = st.sampled_from([True, False, *VARIANTS])
+    outcomes: list[st.SearchStrategy[dict[str, Any]]] = [
+        (serve if variant else st.booleans()).map(lambda value: {"serve": value}),
+        st.sampled_from([0, 30, 70, 100]).map(lambda value: {"percentage": value}),
+    ]
+    if variant:
+        outcomes.append(st.just({"split": {"red": 1, "blue": 2}}))
+    outcome = st.one_of(outcomes)
+    rule = st.tuples(st.lists(small_conditions(), max_size=2), outcome).map(
+        lambda parts: {"when": parts[0], **parts[1]}
+    )
+    return {
+        "enabled": st.booleans(),
+        "rules": st.lists(rule, max_size=2),
+        "tenants": st.lists(st.sampled_from(IDS), max_size=2, unique=True),
+        "excludedTenants": st.lists(st.sampled_from(IDS), max_size=1),
+        "tiers": st.lists(st.sampled_from(TIERS), max_size=1),
+        "percentage": st.sampled_from([0, 30, 70, 100]),
+        "stickiness": st.sampled_from(["id", "tier", *ATTRIBUTES]),
+        "requires": st.lists(st.sampled_from(earlier), max_size=1) if earlier else st.just([]),
+        "split": st.just({"red": 1, "blue": 1}),
+    }[field]
+
+
+FIELDS = ("enabled", "rules", "tenants", "excludedTenants", "tiers", "percentage", "stickiness")
+
+
+def fields(variant: bool) -> tuple[str, ...]:
+    """The fields an edit may touch: `requires`, and `split` on a variant flag, too."""
+    return (*FIELDS, "requires", *(["split"] if variant else []))
 
 
 @st.composite
 def edits(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A valid document and the same document with one or two fields of its flags edited."""
-    old = draw(strategies.documents())
-    keys = [key for key in old if not key.startswith(("$", "_"))]
-    assume(keys)
+    """A document of up to three small flags (each may require earlier ones), and the same
+    document with one to three fields set to new values or removed."""
+    old: dict[str, Any] = {}
+    for index, key in enumerate(["a", "b", "c"][: draw(st.integers(1, 3))]):
+        variant = draw(st.booleans())
+        flag: dict[str, Any] = {"enabled": True}
+        if variant:
+            flag |= {"variants": {"red": 1, "blue": 2}, "defaultVariant": "red"}
+            flag |= {"offVariant": "blue"} if draw(st.booleans()) else {}
+        for field in draw(st.lists(st.sampled_from(fields(variant)), unique=True)):
+            flag[field] = draw(field_values(field, list(old)[:index], variant))
+        old[key] = flag
     new = copy.deepcopy(old)
-    segments = list(old.get("_segments", {}))
-    for _ in range(draw(st.integers(1, 2))):
-        flag = new[draw(st.sampled_from(keys))]
-        field = draw(st.sampled_from(FIELDS))
-        if field == "enabled":
-            flag["enabled"] = not flag["enabled"]
-        elif field == "tiers":
-            flag["tiers"] = draw(st.lists(st.sampled_from(TIERS), max_size=2))
-        elif field == "percentage":
-            flag["percentage"] = draw(strategies.percentages())
-        elif field == "rules":
-            variants = list(flag.get("variants", {}))
-            flag["rules"] = draw(st.lists(strategies.rules(segments, variants), max_size=2))
-        elif field == "stickiness":
-            flag["stickiness"] = draw(st.sampled_from(["region", "userId", "tier", "id"]))
+    for _ in range(draw(st.integers(1, 3))):
+        key = draw(st.sampled_from(sorted(new)))
+        field = draw(st.sampled_from(fields("variants" in new[key])))
+        earlier = [name for name in new if name < key]
+        if field in new[key] and field != "enabled" and draw(st.booleans()):
+            del new[key][field]
         else:
-            flag[field] = draw(st.lists(st.sampled_from(IDS), max_size=2, unique=True))
+            new[key][field] = draw(field_values(field, earlier, "variants" in new[key]))
     return old, new
-
-
-def conditions(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for key, flag in document.items():
-        if not key.startswith(("$", "_")):
-            for rule in flag.get("rules", ()):
-                yield from rule.get("when", ())
-
-
-def operands(condition: dict[str, Any]) -> list[Any]:
-    for operator in ("equals", "notEquals"):
-        if operator in condition:
-            return [condition[operator]]
-    return list(condition.get("in", condition.get("notIn", [])))
 
 
 @given(documents=edits(), data=st.data())
@@ -191,18 +224,14 @@ def test_a_flag_reported_assessed_without_some_inputs_shows_every_change_they_wo
     documents: tuple[dict[str, Any], dict[str, Any]], data: st.DataObject
 ) -> None:
     old, new = documents
-    # Tenants whose attributes take the values the rules test (and others), so rules match.
-    read = [c for document in documents for c in conditions(document)]
-    names = sorted({c["attribute"] for c in read} - {"id", "tier"} | {"region", "userId"})
-    values = [v for c in read for v in operands(c)] + ["eu", "u-1", "u-2", 7]
+    values = st.one_of(st.none(), st.sampled_from(VALUES))
     full = []
     for tenant_id in IDS:
-        attributes = {
-            name: data.draw(st.sampled_from(values)) for name in names if data.draw(st.booleans())
-        }
+        attributes = {name: data.draw(values) for name in ATTRIBUTES}
+        present = {name: value for name, value in attributes.items() if value is not None}
         tier = data.draw(st.one_of(st.none(), st.sampled_from(TIERS)))
-        full.append(Tenant(tenant_id, tier, attributes))
-    dropped = set(data.draw(st.lists(st.sampled_from([*names, "tier"]), min_size=1)))
+        full.append(Tenant(tenant_id, tier, present))
+    dropped = set(data.draw(st.lists(st.sampled_from([*ATTRIBUTES, "tier"]), min_size=1)))
     stripped = [
         Tenant(
             tenant.id,
