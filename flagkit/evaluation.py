@@ -60,10 +60,47 @@ def decide(
     if not flag.enabled:
         return flag.disabled
     if flag.requires:
-        for prerequisite, failed in flag.requires:
-            answer = decide(prerequisite, tenant_id, tier, attributes)
-            if not answer.on:
-                return failed if answer.on is False else _same_error(flag, answer)
+        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, {})
+        if failed is not None:
+            return failed
+    return _decide_targeting(flag, tenant_id, tier, attributes)
+
+
+def _failed_prerequisite(
+    flag: CompiledFlag,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
+    known: dict[str, Decision],
+) -> Decision | None:
+    """`flag`'s answer when one of its prerequisites is not on for the tenant; else None.
+
+    `known` holds the prerequisites already decided in this evaluation: each is decided
+    once, however many paths of `requires` lead to it, so shared prerequisites cost one
+    decision each. The recursion is as deep as the longest chain of `requires`, which
+    the document checks cap (`flagkit.prerequisites.MAX_PREREQUISITE_DEPTH`).
+    """
+    for prerequisite, failed in flag.requires:
+        answer = known.get(prerequisite.key)
+        if answer is None:
+            if not prerequisite.enabled:
+                answer = prerequisite.disabled
+            elif prerequisite.requires and (
+                blocked := _failed_prerequisite(prerequisite, tenant_id, tier, attributes, known)
+            ):
+                answer = blocked
+            else:
+                answer = _decide_targeting(prerequisite, tenant_id, tier, attributes)
+            known[prerequisite.key] = answer
+        if not answer.on:
+            return failed if answer.on is False else _same_error(flag, answer)
+    return None
+
+
+def _decide_targeting(
+    flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+) -> Decision:
+    """Steps 3 to 8 of `decide`: for an enabled flag whose prerequisites are on."""
     if tenant_id in flag.excluded:  # A tenant without an id is in no list.
         return flag.excluded_decision
     if flag.rules:

@@ -29,7 +29,7 @@ from flagkit.errors import DocumentError, FlagkitError, SourceError
 from flagkit.flagset import FlagSet
 from flagkit.schedulers import Backoff, reset_after_fork
 from flagkit.sources.backup import BackupSource, save_backup
-from flagkit.sources.base import BoundedSource, Source
+from flagkit.sources.base import BoundedSource, Source, max_document_bytes
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
 from flagkit.sources.snapshot import Snapshot
@@ -202,7 +202,7 @@ class Refresher:
         if isinstance(fallback, Mapping):
             standby.append(("fallback:memory", MemorySource(fallback)))
         elif fallback is not None:
-            source = FileSource(fallback)
+            source = FileSource(fallback, max_bytes=max_document_bytes(self.source))
             standby.append((f"fallback:{source.description}", source))
         return standby
 
@@ -343,8 +343,9 @@ class Refresher:
         return None if self._served is None else self._served.version
 
     def _compile(self, content: bytes, version: str | None) -> FlagSet:
-        try:
-            checked = load_document(content)
+        try:  # Both raise DocumentError only, whatever goes wrong (a bug included).
+            checked = load_document(content, max_bytes=max_document_bytes(self.source))
+            flagset = compile_document(checked, version=version)
         except DocumentError as exc:
             exc.source = self.source.description
             raise
@@ -352,7 +353,7 @@ class Refresher:
             _logger().warning(
                 "flag document %s (%s): %s", version, self.source.description, warning
             )
-        return compile_document(checked, version=version)
+        return flagset
 
     def _save_backup(self, flagset: FlagSet) -> None:
         if self._backup_path is None:

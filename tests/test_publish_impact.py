@@ -147,7 +147,7 @@ def test_format_diff_caps_the_ids_unless_told_not_to() -> None:
 
 def test_diffing_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     """The documents' warnings are the caller's to print; the diff builds no `Flags` to log them."""
-    typo = {"a": {"enabled": True, "tenant": ["acme"]}}
+    typo = {"_segment": {}, "a": {"enabled": True}}
     with caplog.at_level(logging.DEBUG):
         diff = diff_documents(typo, typo, (Tenant("acme"),))
     assert (diff.flags, caplog.records) == ((), [])
@@ -287,10 +287,10 @@ def test_cli_diff_caps_ids_unless_all(tmp_path: Path) -> None:
 
 
 def test_cli_diff_prints_each_documents_warnings_once(tmp_path: Path) -> None:
-    typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "tenant": ["acme"]}})
+    typo = write(tmp_path, "typo.json", {"_segment": {}, "a": {"enabled": True}})
     result = run_flagkit("diff", typo, typo, "--tenants", write(tmp_path, "t.txt", "acme\n"))
     assert result.returncode == 0
-    warning = 'a.tenant: did you mean "tenants"? (kept as an attribute)'
+    warning = '_segment: unknown key; did you mean "_segments"?'
     assert result.stderr.splitlines() == [f"{typo}: warning: {warning}"] * 2
     assert result.stdout == "summary: no flag differs; a different answer for 0 of 1 tenant\n"
 
