@@ -42,7 +42,7 @@ def prerequisite_problems(requires: Requires) -> Iterator[Problem]:
     walk = _walk(requires)
     for cycle in walk.cycles:
         yield Problem(
-            format_path([cycle[0], "requires"]), f"cycle of prerequisites: {' -> '.join(cycle)}"
+            format_path([cycle[0], "requires"]), f"cycle of prerequisites: {_chain(cycle)}"
         )
     if walk.cycles:
         return  # Depths mean nothing on a cycle.
@@ -51,10 +51,9 @@ def prerequisite_problems(requires: Requires) -> Iterator[Problem]:
     for key in too_deep:
         if key not in required_by_too_deep:
             chain = _deepest_chain(key, requires, walk.depths)
-            shown = chain if len(chain) <= 5 else [*chain[:3], "...", chain[-1]]
             yield Problem(
                 format_path([key, "requires"]),
-                f"a chain of {len(chain) - 1} prerequisites ({' -> '.join(shown)}); "
+                f"a chain of {len(chain) - 1} prerequisites ({_chain(chain)}); "
                 f"at most {MAX_PREREQUISITE_DEPTH} are allowed",
             )
 
@@ -96,6 +95,12 @@ def _walk(requires: Requires) -> _Walk:
                 depths[key] = max((depths.get(r, 0) + 1 for r in requires[key]), default=0)
                 finished.append(key)
     return _Walk(tuple(cycles), depths, tuple(finished))
+
+
+def _chain(keys: Sequence[str]) -> str:
+    """`a -> b -> c`; a long chain shows its first three and last two keys."""
+    shown = keys if len(keys) <= 6 else [*keys[:3], "...", *keys[-2:]]
+    return " -> ".join(shown)
 
 
 def _deepest_chain(key: str, requires: Requires, depths: Mapping[str, int]) -> list[str]:
