@@ -60,7 +60,7 @@ def decide(
     if not flag.enabled:
         return flag.disabled
     if flag.requires:
-        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, {})
+        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, None)
         if failed is not None:
             return failed
     return _decide_targeting(flag, tenant_id, tier, attributes)
@@ -71,27 +71,31 @@ def _failed_prerequisite(
     tenant_id: str | None,
     tier: str | None,
     attributes: Mapping[str, Any],
-    known: dict[str, Decision],
+    known: dict[str, Decision] | None,
 ) -> Decision | None:
     """`flag`'s answer when one of its prerequisites is not on for the tenant; else None.
 
-    `known` holds the prerequisites already decided in this evaluation: each is decided
-    once, however many paths of `requires` lead to it, so shared prerequisites cost one
-    decision each. The recursion is as deep as the longest chain of `requires`, which
-    the document checks cap (`flagkit.prerequisites.MAX_PREREQUISITE_DEPTH`).
+    `known` holds the prerequisites with prerequisites of their own already decided in
+    this evaluation (made when the first is met): each is decided once, however many
+    paths of `requires` lead to it, so an answer costs at most one decision per link.
+    The recursion is as deep as the longest chain of `requires`, which the document
+    checks cap (`flagkit.prerequisites.MAX_PREREQUISITE_DEPTH`).
     """
     for prerequisite, failed in flag.requires:
-        answer = known.get(prerequisite.key)
-        if answer is None:
-            if not prerequisite.enabled:
-                answer = prerequisite.disabled
-            elif prerequisite.requires and (
-                blocked := _failed_prerequisite(prerequisite, tenant_id, tier, attributes, known)
-            ):
-                answer = blocked
-            else:
-                answer = _decide_targeting(prerequisite, tenant_id, tier, attributes)
-            known[prerequisite.key] = answer
+        if not prerequisite.enabled:
+            answer = prerequisite.disabled
+        elif not prerequisite.requires:  # Nothing below it to share: decided at once.
+            answer = _decide_targeting(prerequisite, tenant_id, tier, attributes)
+        else:
+            if known is None:
+                known = {}
+            shared = known.get(prerequisite.key)
+            if shared is None:
+                shared = _failed_prerequisite(
+                    prerequisite, tenant_id, tier, attributes, known
+                ) or _decide_targeting(prerequisite, tenant_id, tier, attributes)
+                known[prerequisite.key] = shared
+            answer = shared
         if not answer.on:
             return failed if answer.on is False else _same_error(flag, answer)
     return None

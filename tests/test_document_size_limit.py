@@ -86,14 +86,11 @@ def test_an_appconfig_source_takes_a_raised_limit(
 ) -> None:
     endpoint.deploy(APP, ENV, PROFILE, BIG_BYTES.decode())
 
-    def appconfig(**limit: int) -> Flags:
-        source = AppConfigSource(APP, ENV, PROFILE, client=harness.client(), **limit)
-        return harness.track(Flags(source))
-
     with pytest.raises(SchemaValidationError) as caught:
-        appconfig()
+        Flags(AppConfigSource(APP, ENV, PROFILE, client=harness.client()))
     assert str(caught.value) == TOO_BIG
-    assert serves_big(appconfig(max_bytes=RAISED_LIMIT))
+    source = AppConfigSource(APP, ENV, PROFILE, client=harness.client(), max_bytes=RAISED_LIMIT)
+    assert serves_big(harness.track(Flags(source)))
 
 
 def test_an_agent_source_takes_a_raised_limit(
@@ -101,13 +98,11 @@ def test_an_agent_source_takes_a_raised_limit(
 ) -> None:
     endpoint.deploy(APP, ENV, PROFILE, BIG_BYTES.decode())
 
-    def agent(**limit: int) -> Flags:
-        return harness.track(Flags(AgentSource(APP, ENV, PROFILE, base_url=endpoint.url, **limit)))
-
     with pytest.raises(SchemaValidationError) as caught:
-        agent()
+        Flags(AgentSource(APP, ENV, PROFILE, base_url=endpoint.url))
     assert str(caught.value) == TOO_BIG
-    assert serves_big(agent(max_bytes=RAISED_LIMIT))
+    source = AgentSource(APP, ENV, PROFILE, base_url=endpoint.url, max_bytes=RAISED_LIMIT)
+    assert serves_big(harness.track(Flags(source)))
 
 
 def test_a_fallback_file_is_held_to_the_sources_limit(

@@ -9,6 +9,7 @@ any rejection, and the service's loader reports and retries whatever is raised.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -16,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 import flagkit.compiler
 import flagkit.document
@@ -80,14 +83,20 @@ def test_a_refresh_reports_an_unexpected_exception_as_a_rejected_document(
 # -- the service's loader ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def load_failed() -> Iterator[threading.Event]:
-    """Set when the service logs that it cannot load its flags (and will retry)."""
+@contextlib.contextmanager
+def serving(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FastAPI, httpx.Client, threading.Event]]:
+    """The service on `path`, retrying failed loads quickly: its app, a client, and an event
+    set when it logs that it cannot load its flags (and will retry)."""
+    monkeypatch.setattr("service.state.FIRST_RETRY", 0.05)
     handler = LogEvent("cannot load flags, retrying")
     logger = logging.getLogger("flagkit.service")
     logger.addHandler(handler)
+    app = create_app(Settings(source=str(path), poll_interval=60))
     try:
-        yield handler.seen
+        with serve_app(app) as server, server.client() as http:
+            yield app, http, handler.seen
     finally:
         logger.removeHandler(handler)
 
@@ -101,14 +110,12 @@ def chain(links: int) -> dict[str, Any]:
 
 
 def test_readyz_shows_a_document_that_once_killed_the_loader_then_recovers(
-    tmp_path: Path, load_failed: threading.Event, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chain of 1,000 prerequisites raised RecursionError in the loader thread."""
-    monkeypatch.setattr("service.state.FIRST_RETRY", 0.05)
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(chain(1000)))
-    app = create_app(Settings(source=str(path), poll_interval=60))
-    with serve_app(app) as server, server.client() as http:
+    with serving(path, monkeypatch) as (app, http, load_failed):
         assert load_failed.wait(10)
         loading = http.get("/readyz")
         assert (loading.status_code, loading.json()) == (
@@ -131,9 +138,8 @@ def test_readyz_shows_a_document_that_once_killed_the_loader_then_recovers(
 
 
 def test_the_loader_survives_an_exception_that_is_not_flagkits(
-    tmp_path: Path, load_failed: threading.Event, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.state.FIRST_RETRY", 0.05)
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(GOOD))
     fixed = threading.Event()
@@ -145,8 +151,7 @@ def test_the_loader_survives_an_exception_that_is_not_flagkits(
         return fetch(self)
 
     monkeypatch.setattr(FileSource, "fetch", failing_fetch)
-    app = create_app(Settings(source=str(path), poll_interval=60))
-    with serve_app(app) as server, server.client() as http:
+    with serving(path, monkeypatch) as (app, http, load_failed):
         assert load_failed.wait(10)
         loading = http.get("/readyz")
         assert (loading.status_code, loading.json()) == (

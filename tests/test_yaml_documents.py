@@ -160,63 +160,48 @@ def test_plain_yaml_still_reads_as_before() -> None:
 # -- the size limit, on the YAML and on what it becomes ---------------------------------------
 
 
-def _flags(endpoint: AppConfigEndpoint, harness: Harness, max_bytes: int) -> Flags:
+V1: dict[str, Any] = {"featureA": {"enabled": True, "tenants": ["acme"]}}
+
+
+def rejected_deployment(
+    endpoint: AppConfigEndpoint, harness: Harness, body: str, max_bytes: int
+) -> SchemaValidationError:
+    """Serve V1, deploy the YAML `body`, refresh: the rejection, with V1 still served."""
+    endpoint.deploy(APP, ENV, PROFILE, V1)
     source = AppConfigSource(
         APP, ENV, PROFILE, poll_interval=15, client=harness.client(), max_bytes=max_bytes
     )
-    return harness.track(Flags(source))
-
-
-V1: dict[str, Any] = {"featureA": {"enabled": True, "tenants": ["acme"]}}
+    flags = harness.track(Flags(source))
+    endpoint.deploy(APP, ENV, PROFILE, body, content_type=YAML)
+    with pytest.raises(SchemaValidationError) as caught:
+        flags.refresh()
+    assert caught.value.source == f"appconfig://{APP}/{ENV}/{PROFILE}"
+    assert flags.status.last_error == str(caught.value)
+    assert (flags.version, flags.enabled("featureA", "acme")) == ("1", True)
+    return caught.value
 
 
 def test_a_deployed_bomb_is_rejected_and_the_last_good_document_kept(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = _flags(endpoint, harness, max_bytes=1_000_000)
-    endpoint.deploy(APP, ENV, PROFILE, billion_laughs().decode(), content_type=YAML)
-
-    with pytest.raises(SchemaValidationError) as caught:
-        flags.refresh()
-
-    assert str(caught.value) == ALIASES_REFUSED
-    assert caught.value.source == f"appconfig://{APP}/{ENV}/{PROFILE}"
-    assert flags.status.last_error == ALIASES_REFUSED
-    assert (flags.version, flags.enabled("featureA", "acme")) == ("1", True)
+    rejected = rejected_deployment(endpoint, harness, billion_laughs().decode(), 1_000_000)
+    assert str(rejected) == ALIASES_REFUSED
 
 
 def test_the_size_limit_holds_for_the_yaml_text(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = _flags(endpoint, harness, max_bytes=200)
     body = "featureA:\n  enabled: true\n  tenants: [" + ", ".join(["acme"] * 60) + "]\n"
-    endpoint.deploy(APP, ENV, PROFILE, body, content_type=YAML)
-
-    with pytest.raises(SchemaValidationError) as caught:
-        flags.refresh()
-
-    assert str(caught.value) == (
-        f"(document): {len(body)} bytes is larger than the limit of 200 bytes"
-    )
-    assert (flags.version, flags.enabled("featureA", "acme")) == ("1", True)
+    rejected = rejected_deployment(endpoint, harness, body, max_bytes=200)
+    assert str(rejected) == f"(document): {len(body)} bytes is larger than the limit of 200 bytes"
 
 
 def test_the_size_limit_holds_for_the_json_a_yaml_document_becomes(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
-    """160 bytes of YAML are 219 of JSON (every string quoted): over a 200-byte limit."""
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = _flags(endpoint, harness, max_bytes=200)
+    """158 bytes of YAML are 344 of JSON (every string quoted): over a 200-byte limit."""
     body = "featureA: {enabled: true, tenants: [" + ",".join(["a"] * 60) + "]}\n"
-    endpoint.deploy(APP, ENV, PROFILE, body, content_type=YAML)
-    assert len(body) <= 200
-
-    with pytest.raises(SchemaValidationError) as caught:
-        flags.refresh()
-
     built = len(document_bytes(body.encode(), YAML, "here", max_bytes=200))
-    assert built > 200
-    assert str(caught.value) == f"(document): {built} bytes is larger than the limit of 200 bytes"
-    assert (flags.version, flags.enabled("featureA", "acme")) == ("1", True)
+    assert (len(body), built) == (158, 344)
+    rejected = rejected_deployment(endpoint, harness, body, max_bytes=200)
+    assert str(rejected) == f"(document): {built} bytes is larger than the limit of 200 bytes"
