@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from flagkit._schema_check import ecma_pattern
 from flagkit.client import Flags
 from flagkit.document import RESERVED_FLAG_KEYS, check_document
 from flagkit.errors import DocumentError
-from flagkit.schema import FLAG_KEY_PATTERN
 from flagkit.model import Tenant
 from flagkit.publish import (
     appconfig_definition,
@@ -26,6 +24,7 @@ from flagkit.publish import (
     is_definition,
     load_flag_document,
 )
+from flagkit.schema import FLAG_KEY_PATTERN
 from tests import strategies
 from tests.conftest import EXAMPLES
 from tests.helpers import run_flagkit, write

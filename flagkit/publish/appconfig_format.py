@@ -66,9 +66,7 @@ _TENANT_ID = {"type": "string", "pattern": _text_pattern(1, 256)}
 _TENANT_IDS = {"type": "array", "elements": _TENANT_ID}
 _FULL_DATE = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
 _TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
-RFC3339_DATE_TIME = (
-    f"^{_FULL_DATE}[Tt]{_TIME}:(?:[0-5][0-9]|60)(?:[.][0-9]+)?(?:[Zz]|[+-]{_TIME})$"
-)
+RFC3339_DATE_TIME = f"^{_FULL_DATE}[Tt]{_TIME}:(?:[0-5][0-9]|60)(?:[.][0-9]+)?(?:[Zz]|[+-]{_TIME})$"
 """RFC 3339's `date-time` (`2026-03-01T09:30:00Z`), as an AppConfig string pattern."""
 RFC3339_FULL_DATE = rf"^{_FULL_DATE}$"
 """RFC 3339's `full-date` (`2026-03-01`), as an AppConfig string pattern."""
