@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from flagkit.cli import documents, publishing
+    from flagkit.cli.appconfig import add_commands as add_appconfig_commands
     from flagkit.command_plugins import add_plugin_commands
 
     parser = argparse.ArgumentParser(
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     documents.add_commands(commands)
     publishing.add_commands(commands)
+    add_appconfig_commands(commands)
     add_plugin_commands(commands)
     return parser
 
