@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from flagkit.errors import ConfigurationError, DocumentError
 from flagkit.publish import appconfig_definition
 from tests.conftest import REPO, SCHEMAS
 from tests.helpers import run_flagkit, run_python
+from tests.markdown_text import anchors, fenced_blocks, links, section
 
 APPLICATION, PROFILE = "abc1234", "ur8hx2f"
 
@@ -213,8 +215,45 @@ def test_the_handler_name_resolves_as_the_lambda_runtime_resolves_it() -> None:
     assert (result.stdout, result.stderr) == ("None\n[]\n", "")
 
 
-def test_the_deployment_guide_names_this_handler() -> None:
-    guide = (REPO / "docs" / "appconfig.md").read_text(encoding="utf-8")
+GUIDE = REPO / "docs" / "appconfig.md"
+
+
+def test_the_guide_deploys_this_handler() -> None:
+    guide = GUIDE.read_text(encoding="utf-8")
     assert "--handler flagkit.appconfig_validator.handler" in guide
     assert "--principal appconfig.amazonaws.com" in guide
-    assert "--validators Type=LAMBDA,Content=" in guide
+    assert guide.count("--validators Type=LAMBDA,Content=arn:aws:lambda:") == 2
+
+
+def test_the_guide_shows_the_message_the_handler_gives() -> None:
+    definition = appconfig_definition(BOOLEAN)
+    definition["values"]["featureA"]["percentage"] = 12.345
+    definition["values"]["featureA"]["requires"] = ["paymnts"]
+    shown = GUIDE.read_text(encoding="utf-8").split("<!-- validator-example:start -->")[1]
+    (block,) = fenced_blocks(shown.split("<!-- validator-example:end -->")[0], "")
+    assert block == str(rejection(appconfig_event(definition))) + "\n"
+
+
+def test_the_guides_local_run_prints_what_it_shows() -> None:
+    local = section(GUIDE.read_text(encoding="utf-8"), "### Deploying it")
+    (code,) = fenced_blocks(local, "python")
+    after = local.split(code, 1)[1]
+    assert after.startswith("```\n```\n")  # the output, in the block that follows
+    shown = after.removeprefix("```\n```\n").split("```", 1)[0]
+    assert shown.startswith("flagkit.appconfig_validator.ConfigurationRejected: ")
+    result = run_python(code)
+    assert result.returncode == 1
+    assert result.stderr.endswith(shown), result.stderr
+
+
+def test_every_link_of_the_guide_stays_in_the_repository_and_finds_its_target() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    targets = list(links(text))
+    assert targets
+    for target in targets:
+        assert not re.match(r"[a-z]+:", target), f"{target} leaves the repository"
+        path, _, anchor = target.partition("#")
+        linked = (GUIDE.parent / path).resolve() if path else GUIDE
+        assert linked.is_relative_to(REPO), target
+        assert linked.exists(), target
+        assert not anchor or anchor in anchors(linked.read_text(encoding="utf-8")), target
