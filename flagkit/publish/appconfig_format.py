@@ -66,9 +66,10 @@ _TENANT_ID = {"type": "string", "pattern": _text_pattern(1, 256)}
 _TENANT_IDS = {"type": "array", "elements": _TENANT_ID}
 _FULL_DATE = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
 _TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
-RFC3339_DATE_TIME = f"^{_FULL_DATE}[Tt]{_TIME}:(?:[0-5][0-9]|60)(?:[.][0-9]+)?(?:[Zz]|[+-]{_TIME})$"
+_SECONDS = "(?:[0-5][0-9]|60)(?:[.][0-9]+)?"
+_RFC3339_DATE_TIME = f"^{_FULL_DATE}[Tt]{_TIME}:{_SECONDS}(?:[Zz]|[+-]{_TIME})$"
 """RFC 3339's `date-time` (`2026-03-01T09:30:00Z`), as an AppConfig string pattern."""
-RFC3339_FULL_DATE = rf"^{_FULL_DATE}$"
+_RFC3339_FULL_DATE = f"^{_FULL_DATE}$"
 """RFC 3339's `full-date` (`2026-03-01`), as an AppConfig string pattern."""
 _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "tenants": {
@@ -279,7 +280,7 @@ def _inferred_constraints(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         if len(value) > _MAX_TEXT:
             return None
-        for pattern in (RFC3339_DATE_TIME, RFC3339_FULL_DATE):
+        for pattern in (_RFC3339_DATE_TIME, _RFC3339_FULL_DATE):
             if re.fullmatch(pattern, value):
                 return {"type": "string", "pattern": pattern}
         return {"type": "string"}
