@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 from flagkit.cli.appconfig import write_atomically
 from tests.appconfig_endpoint import AppConfigEndpoint
 from tests.appconfig_fixtures import APP, ENV, PROFILE
-from tests.helpers import run_flagkit
+from tests.conftest import REPO
+from tests.helpers import run_command, run_flagkit
 from tests.test_publish_appconfig_push_cli import cli_env
 
 V1: dict[str, Any] = {
@@ -122,6 +124,18 @@ def test_pull_says_what_appconfig_does_not_know(
         "profile 'nope')\n",
     )
     assert not out.exists()
+
+
+def test_pull_without_boto3_says_which_extra_to_install(tmp_path: Path) -> None:
+    without = REPO / "tests" / "without_modules.py"
+    command: list[str | Path] = [sys.executable, without, "boto3,botocore", "flagkit", "pull"]
+    result = run_command([*command, TARGET, "-o", tmp_path / "f.json"], env=cli_env())
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "flagkit pull: error: boto3 is not installed; install the aws extra: "
+        "pip install 'flagkit-engine[aws]' (or read through the AppConfig Agent with --agent)\n",
+    )
 
 
 def test_pull_without_a_region_says_how_to_give_one(tmp_path: Path) -> None:

@@ -74,7 +74,9 @@ def _pull(args: argparse.Namespace, out: TextIO) -> int:
             snapshot: Snapshot | None = agent.fetch()
         else:
             snapshot = _fetch_from_data_api(args, application, environment, profile)
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in ("boto3", "botocore"):
+            raise
         return _usage(
             "boto3 is not installed; install the aws extra: pip install 'flagkit-engine[aws]' "
             "(or read through the AppConfig Agent with --agent)"
