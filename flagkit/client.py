@@ -83,6 +83,7 @@ class Flags:
             announcer=self._announcer,
             poll_interval=poll_interval,
             backup_path=backup_path,
+            scheduled=refresh_mode != "manual",
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None

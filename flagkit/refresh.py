@@ -24,15 +24,16 @@ from typing import Any
 
 from flagkit.announcer import LOGGER_NAME, ChangeAnnouncer, unsubscriber
 from flagkit.compiler import compile_document
-from flagkit.document import load_document
+from flagkit.document import changed_flags, load_document
 from flagkit.errors import DocumentError, FlagkitError, SourceError
 from flagkit.flagset import FlagSet
+from flagkit.refresh_report import Rejection, log_answering_again, log_rejection, log_swap
 from flagkit.schedulers import Backoff, reset_after_fork
 from flagkit.sources.backup import BackupSource, save_backup
 from flagkit.sources.base import BoundedSource, Source
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
-from flagkit.sources.snapshot import Snapshot
+from flagkit.sources.snapshot import Snapshot, content_version
 
 __all__ = ["Fallback", "FlagsStatus", "Refresher", "StatusCallback"]
 
@@ -57,6 +58,15 @@ class FlagsStatus:
     document (Unix time). `refreshes` counts the fetches from the source (start-up's
     included) that brought a valid document or confirmed the served one;
     `failed_refreshes` those that did not (an unreachable source, a rejected document).
+
+    `rejected_version` and `rejected_problems` (`"path: message"`, each) describe the
+    document the source delivered last and flagkit refused. They stay until the refusal
+    is resolved: a valid document from the source is swapped in, or the source serves
+    the served version again. Errors reaching the source and "unchanged" answers leave
+    them as they are: the deployed document is still not the one served, so `stale_for`
+    keeps counting and `consecutive_failures` stays above 0. `last_error` is the last
+    failure: a transport error until the source answers again, then the rejection's
+    message (while one stands).
     """
 
     source: str
@@ -70,6 +80,13 @@ class FlagsStatus:
     confirmed_at: float = 0.0
     refreshes: int = 0
     failed_refreshes: int = 0
+    rejected_version: str | None = None
+    rejected_problems: tuple[str, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        """Whether a document the source delivered was refused and nothing has replaced it."""
+        return bool(self.rejected_problems)
 
 
 StatusCallback = Callable[[FlagsStatus], None]
@@ -95,6 +112,7 @@ class Refresher:
         announcer: ChangeAnnouncer,
         poll_interval: float,
         backup_path: str | os.PathLike[str] | None,
+        scheduled: bool = False,
     ) -> None:
         self.source = source
         self.status_callbacks: list[StatusCallback] = []
@@ -102,15 +120,18 @@ class Refresher:
         self._announcer = announcer
         self._poll_interval = poll_interval
         self._backup_path = None if backup_path is None else os.fspath(backup_path)
-        self._refresh_lock = threading.Lock()  # one fetch at a time
+        self._refresh_lock = threading.RLock()  # one fetch at a time
         self._swap_lock = threading.Lock()  # held only to install a document; close() takes it
         self._closed = threading.Event()
         self._served: FlagSet | None = None
         self._origin = source.description
         self._refreshes = self._failed_refreshes = self._failures = 0
+        self._scheduled = scheduled  # A scheduler polls: refresh() shares its polls.
+        self._unreachable = 0  # failed attempts to reach the source since it last answered
         self._last_error: str | None = None
-        self._last_error_is_document = False
-        self._failed_version: str | None = None
+        self._rejection: Rejection | None = None
+        self._served_digest: str | None = None  # content_version of the served bytes
+        self._next_poll_at = 0.0  # time.monotonic() before which the source refuses a poll
         self._logged_error: str | None = None
         self._last_attempt = self._loaded_at = self._fresh_at = time.time()
         reset_after_fork(self)
@@ -125,8 +146,9 @@ class Refresher:
         A source that can bound its requests is given only the start-up time left, so
         a hanging one cannot hold start-up past `startup_timeout`.
         """
-        flagset, as_of = self._first_document(fallback, startup_timeout)
+        flagset, as_of, digest = self._first_document(fallback, startup_timeout)
         self._put(flagset)
+        self._served_digest = digest
         self._loaded_at = self._fresh_at = self._last_attempt
         if as_of is not None:  # A backup: as old as when it was saved.
             self._fresh_at = min(as_of, self._fresh_at)
@@ -137,21 +159,21 @@ class Refresher:
 
     def _first_document(
         self, fallback: Fallback, startup_timeout: float
-    ) -> tuple[FlagSet, float | None]:
+    ) -> tuple[FlagSet, float | None, str]:
+        """The document to start from, as of when (None: now), and the digest of its bytes."""
         deadline = time.monotonic() + startup_timeout
         source = self.source
         bounded = source if startup_timeout > 0 and isinstance(source, BoundedSource) else None
         last = min(_LAST_ATTEMPT, startup_timeout / 4)  # the time kept for a last attempt
         while True:
             self._last_attempt = time.time()
+            version: str | None = None
             try:
-                snapshot: Snapshot | None
-                if bounded is not None:
-                    snapshot = bounded.fetch(timeout=deadline - time.monotonic())
-                else:
-                    snapshot = source.fetch()
+                timeout = None if bounded is None else deadline - time.monotonic()
+                snapshot = self._fetch(timeout)
                 if snapshot is None:
                     raise SourceError(f"{source.description} delivered no document")
+                version = snapshot.version
                 flagset = self._compile(snapshot.content, snapshot.version)
             except SourceError as exc:
                 self._record_failure(exc, None)
@@ -162,13 +184,14 @@ class Refresher:
                     continue
                 primary: FlagkitError = exc
             except DocumentError as exc:
-                self._record_failure(exc, None)
+                self._record_failure(exc, version)
                 primary = exc
             else:
-                self._failures, self._last_error, self._last_error_is_document = 0, None, False
+                self._failures = self._unreachable = 0
+                self._last_error, self._rejection = None, None
                 self._refreshes += 1
                 self._save_backup(flagset)
-                return flagset, None
+                return flagset, None, content_version(snapshot.content)
             break
         described = str(primary).startswith(source.description)
         reasons = [str(primary) if described else f"{source.description}: {primary}"]
@@ -188,7 +211,7 @@ class Refresher:
                 flagset.version,
                 source.description,
             )
-            return flagset, standby_snapshot.as_of
+            return flagset, standby_snapshot.as_of, content_version(standby_snapshot.content)
         if isinstance(primary, DocumentError) and len(reasons) == 1:
             raise primary
         raise SourceError("no flag document to start from:\n  " + "\n  ".join(reasons))
@@ -209,7 +232,47 @@ class Refresher:
     # -- refreshing -------------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Fetch once; install the document if it is new. True when it was (see `Flags.refresh`)."""
+        """Fetch once; install the document if it is new. True when it was (see `Flags.refresh`).
+
+        While a scheduler polls (`scheduled`), a refresh shares its polls: with one in
+        flight it waits for that one and returns whether it swapped a document in; before
+        the source takes another poll (AppConfig refuses one sooner than its poll
+        interval) it fetches nothing and returns False. Neither raises: `status` says
+        how the scheduler's last poll went.
+        """
+        if not self._scheduled:
+            return self._attempt()
+        served = self._served
+        if not self._refresh_lock.acquire(blocking=False):
+            with self._refresh_lock:  # A poll is in flight: its outcome is this refresh's.
+                return self._served is not served
+        try:
+            if time.monotonic() < self._next_poll_at:
+                return False  # The source would refuse it: the current state stands.
+            return self._attempt()
+        finally:
+            self._refresh_lock.release()
+
+    def poll_once(self) -> float:
+        """One refresh for a scheduler; returns the seconds to wait before the next."""
+        early = self._next_poll_at - time.monotonic()
+        if early > 0:
+            return early  # A refresh() polled since: the source takes no poll before then.
+        try:
+            self._attempt()
+        except SourceError as exc:
+            self._log_failure(exc)
+            return self._retry_delay(at_least=exc.retry_after or 0.0)
+        except DocumentError as exc:
+            self._log_failure(exc)
+            return self._interval()  # The source will not resend it: wait for the next one.
+        except Exception:  # A bug must not kill the thread: log it and back off.
+            _logger().exception("flagkit: refreshing %s failed", self.source.description)
+            return self._retry_delay()  # _attempt() recorded the failure.
+        return self._interval()
+
+    def _attempt(self) -> bool:
+        """One fetch, recorded and reported to the status callbacks whatever its outcome."""
         try:
             return self._fetch_and_swap()
         except FlagkitError:
@@ -221,21 +284,6 @@ class Refresher:
             if self.status_callbacks and not self._closed.is_set():
                 self._report_status()
 
-    def poll_once(self) -> float:
-        """One refresh for a scheduler; returns the seconds to wait before the next."""
-        try:
-            self.refresh()
-        except SourceError as exc:
-            self._log_failure(exc)
-            return self._retry_delay(at_least=exc.retry_after or 0.0)
-        except DocumentError as exc:
-            self._log_failure(exc)
-            return self._interval()  # The source will not resend it: wait for the next one.
-        except Exception:  # A bug must not kill the thread: log it and back off.
-            _logger().exception("flagkit: refreshing %s failed", self.source.description)
-            return self._retry_delay()  # refresh() recorded the failure.
-        return self._interval()
-
     def _fetch_and_swap(self) -> bool:
         with self._refresh_lock:
             if self._closed.is_set():
@@ -243,19 +291,21 @@ class Refresher:
             self._last_attempt = time.time()
             version: str | None = None
             try:
-                snapshot = self.source.fetch()
+                snapshot = self._fetch()
                 if snapshot is None:  # "Unchanged since your last fetch"
-                    self._refreshes += 1
-                    self._record_contact()
+                    self._record_answer(confirmed=False)
                     return False
-                version = snapshot.version
-                if version is not None and version == self._served_version():
-                    self._origin = self.source.description  # The source confirms it.
-                    self._last_error_is_document = False
-                    self._refreshes += 1
-                    self._record_contact()
+                version, digest = snapshot.version, content_version(snapshot.content)
+                served = self._served
+                same_label = served is not None and version == served.version
+                if same_label and digest == self._served_digest:
+                    self._record_answer(confirmed=True)  # The source serves what is served.
                     return False
                 new = self._compile(snapshot.content, snapshot.version)
+                if same_label and served is not None and new.document == served.document:
+                    self._served_digest = digest  # The same document, written differently.
+                    self._record_answer(confirmed=True)
+                    return False
             except FlagkitError as exc:
                 self._record_failure(exc, version)
                 raise
@@ -265,12 +315,24 @@ class Refresher:
                 old = self._served
                 if not self._put(new):
                     return False  # The Flags is gone.
+                self._served_digest = digest
                 self._refreshes += 1
                 self._origin = self.source.description
                 self._loaded_at = self._fresh_at = self._last_attempt
-                self._failures, self._last_error, self._logged_error = 0, None, None
+                resolved, unreachable = self._rejection, self._unreachable
+                self._failures = self._unreachable = 0
+                self._last_error = self._logged_error = self._rejection = None
+                changed = frozenset() if old is None else changed_flags(old.document, new.document)
                 if old is not None:
-                    self._announcer.queue(old, new)
+                    self._announcer.queue(old, new, changed)
+            log_swap(
+                self.source.description,
+                None if old is None else old.version,
+                new.version,
+                changed,
+                resolved=resolved,
+                failed_attempts=unreachable,
+            )
             self._save_backup(new)
         self._announcer.announce()
         return True
@@ -289,8 +351,9 @@ class Refresher:
     def reset_after_fork(self) -> None:
         """In a forked child: fresh locks (the parent's may have been held), a fresh source
         connection and session (a boto3 client and its tokens must not be shared)."""
-        self._refresh_lock = threading.Lock()
+        self._refresh_lock = threading.RLock()
         self._swap_lock = threading.Lock()
+        self._next_poll_at = 0.0  # The child starts a session of its own.
         self._announcer.reset_after_fork()
         reset = getattr(self.source, "reset_after_fork", None)
         if reset is not None:
@@ -301,6 +364,8 @@ class Refresher:
     @property
     def status(self) -> FlagsStatus:
         """Source, origin, version and freshness of the served document, and the last error."""
+        rejection = self._rejection
+        stale = self._failures or rejection is not None
         return FlagsStatus(
             source=self.source.description,
             origin=self._origin,
@@ -309,10 +374,12 @@ class Refresher:
             last_attempt=self._last_attempt,
             last_error=self._last_error,
             consecutive_failures=self._failures,
-            stale_for=(time.time() - self._fresh_at) if self._failures else 0.0,
+            stale_for=(time.time() - self._fresh_at) if stale else 0.0,
             confirmed_at=self._fresh_at,
             refreshes=self._refreshes,
             failed_refreshes=self._failed_refreshes,
+            rejected_version=None if rejection is None else rejection.version,
+            rejected_problems=() if rejection is None else rejection.problems,
         )
 
     def on_status(self, callback: StatusCallback) -> Callable[[], None]:
@@ -376,23 +443,63 @@ class Refresher:
         backoff = Backoff(cap=max(self._poll_interval, 30.0))
         return backoff.delay(self._failures, at_least=at_least)
 
-    def _record_contact(self) -> None:
-        """The source answered and has nothing new: the served document is current.
+    def _fetch(self, timeout: float | None = None) -> Snapshot | None:
+        """The source's answer (within `timeout` seconds, for a `BoundedSource`); notes when
+        the source takes its next poll: AppConfig's `next_poll_interval` after it answers."""
+        source = self.source
+        try:
+            if timeout is not None and isinstance(source, BoundedSource):
+                snapshot = source.fetch(timeout=timeout)
+            else:
+                snapshot = source.fetch()
+        except SourceError as exc:
+            if exc.retry_after:
+                self._next_poll_at = max(self._next_poll_at, time.monotonic() + exc.retry_after)
+            raise
+        except DocumentError:
+            self._next_poll_at = time.monotonic() + self._pace()  # It answered, unreadably.
+            raise
+        self._next_poll_at = time.monotonic() + self._pace()
+        return snapshot
 
-        A rejected document stays reported: the source will not send it again, and
-        the served document is older than the deployed one until the next deployment.
+    def _pace(self) -> float:
+        """Seconds the source wants between polls (AppConfig's); 0 for the others."""
+        return float(getattr(self.source, "next_poll_interval", 0) or 0)
+
+    def _record_answer(self, *, confirmed: bool) -> None:
+        """The source answered: with nothing new, or (`confirmed`) with the served document.
+
+        Either way it is reachable again. A confirmation resolves a rejection; "nothing
+        new" does not (the source will not send the rejected document again, and the
+        served one stays older than the deployed one until the next deployment).
         """
-        if self._last_error_is_document:
-            return  # The source holds a newer document than the one served: still stale.
-        self._fresh_at = self._last_attempt
-        self._failures, self._last_error, self._logged_error = 0, None, None
+        self._refreshes += 1
+        unreachable, self._unreachable, resolved = self._unreachable, 0, None
+        if confirmed:
+            self._origin = self.source.description
+            resolved, self._rejection = self._rejection, None
+        if self._rejection is None:
+            self._fresh_at = self._last_attempt
+            self._failures, self._last_error = 0, None
+        else:
+            self._last_error = self._rejection.message  # The transport error is over.
+        self._logged_error = None
+        log_answering_again(
+            self.source.description,
+            self._served_version(),
+            failed_attempts=unreachable,
+            resolved=resolved,
+            standing=self._rejection,
+        )
 
     def _record_failure(self, exc: Exception, version: str | None) -> None:
         self._failures += 1
         self._failed_refreshes += 1
         self._last_error = str(exc)
-        self._last_error_is_document = isinstance(exc, DocumentError)
-        self._failed_version = version
+        if isinstance(exc, DocumentError):
+            self._rejection = Rejection.of(exc, version)
+        elif isinstance(exc, SourceError):
+            self._unreachable += 1
 
     def _log_failure(self, exc: FlagkitError) -> None:
         """Log a refresh failure nobody else will see, once until a different one happens."""
@@ -401,13 +508,8 @@ class Refresher:
             return
         self._logged_error = message
         if isinstance(exc, DocumentError):
-            _logger().warning(
-                "flagkit: rejected flag document version %s from %s; still serving version %s:\n%s",
-                self._failed_version,
-                self.source.description,
-                self._served_version(),
-                message,
-            )
+            rejection = self._rejection or Rejection.of(exc, None)
+            log_rejection(self.source.description, rejection, self._served_version())
         else:
             _logger().warning(
                 "flagkit: refresh from %s failed: %s", self.source.description, message
