@@ -14,6 +14,8 @@ wherever AppConfig's behaviour matters; a source scripted in memory for the prov
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,10 @@ from tests.appconfig_fixtures import (
     harness_for,
     wait_until,
 )
+from tests.conftest import REPO
 from tests.helpers import blocked_in
+from tests.markdown_text import fenced_blocks, links, section
+from tests.service_server import live
 
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 RESOURCE = f"(application {APP!r}, environment {ENV!r}, profile {PROFILE!r})"
@@ -262,3 +267,38 @@ def test_the_same_document_under_the_same_label_is_confirmed_not_swapped(
     status = flags.status
     assert (status.origin, status.version, status.stale_for) == (SOURCE, "1", 0.0)
     assert waiter.calls == []
+
+
+# -- docs/operations.md shows what the code does ------------------------------------------------
+
+OPERATIONS = REPO / "docs" / "operations.md"
+
+
+def test_the_operations_page_lists_every_status_field() -> None:
+    table = section(OPERATIONS.read_text(encoding="utf-8"), "## The status of a `Flags`")
+    listed = {
+        name.strip(" `")
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in row.split("|")[1].split(",")
+    }
+    assert listed == {field.name for field in dataclasses.fields(FlagsStatus)} | {"rejected"}
+
+
+def test_the_operations_page_shows_readyz_as_the_service_answers_it() -> None:
+    text = OPERATIONS.read_text(encoding="utf-8")
+    [shown] = fenced_blocks(section(text, "## The service: `/readyz` and `/metrics`"), "json")
+    source = MemorySource(V1, version="1")
+    flags = Flags(source)
+    source.update({"checkout": {"enabled": "yes"}}, version="2")
+    with pytest.raises(DocumentError):
+        flags.refresh()
+    with flags, live(flags) as server, server.client() as http:
+        answered = http.get("/readyz").json()
+    assert set(json.loads(shown)) == set(answered)
+    assert json.loads(shown)["rejected"] == answered["rejected"]
+    assert json.loads(shown)["lastError"] == answered["lastError"]
+
+
+def test_the_operations_page_has_no_links_out_of_the_repository() -> None:
+    assert list(links(OPERATIONS.read_text(encoding="utf-8"))) == []
