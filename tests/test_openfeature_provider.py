@@ -516,10 +516,9 @@ def test_configuration_changed_lists_the_changed_flags(tmp_path: Path) -> None:
     assert client.get_boolean_value("killed", False, ctx("acme")) is True
 
 
-def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    path.write_text(json.dumps(DOC), encoding="utf-8")
-    flags = Flags.from_file(path)
+def following(flags: Flags) -> tuple[OpenFeatureClient, EventLog]:
+    """A client of a provider on `flags`, and the log of its STALE, READY and CHANGED events,
+    once the SDK's own READY is in it."""
     api.set_provider_and_wait(FlagkitProvider(flags))
     client = api.get_client()
     events = EventLog(
@@ -529,6 +528,14 @@ def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Pa
         ProviderEvent.PROVIDER_CONFIGURATION_CHANGED,
     )
     events.wait_for(ProviderEvent.PROVIDER_READY)  # the SDK's, on set_provider
+    return client, events
+
+
+def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(DOC), encoding="utf-8")
+    flags = Flags.from_file(path)
+    client, events = following(flags)
     start = events.mark()
 
     path.write_text('{"featureA": {"enabled": "yes"}}', encoding="utf-8")
@@ -608,15 +615,7 @@ def test_a_rejection_keeps_the_provider_stale_through_errors_and_unchanged_polls
     problem = "featureA.enabled: \"yes\" is not of type 'boolean'"
     source = ScriptedSource(MemorySource(DOC, version="1").fetch())
     flags = Flags(source)
-    api.set_provider_and_wait(FlagkitProvider(flags))
-    client = api.get_client()
-    events = EventLog(
-        client,
-        ProviderEvent.PROVIDER_STALE,
-        ProviderEvent.PROVIDER_READY,
-        ProviderEvent.PROVIDER_CONFIGURATION_CHANGED,
-    )
-    events.wait_for(ProviderEvent.PROVIDER_READY)  # the SDK's, on set_provider
+    client, events = following(flags)
     start = events.mark()
     source.answers = [
         MemorySource(bad, version="2").fetch(),

@@ -36,6 +36,12 @@ PROBLEMS = (
     "zeta.enabled: \"yes\" is not of type 'boolean'"
 )
 
+REJECTION_LINE = (
+    "WARNING",
+    "flagkit: rejected flag document version v2 from scripted; still serving version v1: "
+    + PROBLEMS,
+)
+
 
 def flagkit_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
     """(level, message) of every record of the `flagkit` logger, each on one line."""
@@ -126,11 +132,7 @@ def test_a_rejection_and_the_document_that_replaces_it_are_one_line_each(
     assert reader.flagset.version == "v3"
 
     assert flagkit_lines(caplog) == [
-        (
-            "WARNING",
-            "flagkit: rejected flag document version v2 from scripted; still serving "
-            f"version v1: {PROBLEMS}",
-        ),
+        REJECTION_LINE,
         (
             "INFO",
             "flagkit: serving flag document version v3 from scripted (was version v1; "
@@ -168,11 +170,7 @@ def test_the_source_answering_again_does_not_end_a_rejection_serving_the_served_
     assert reader.flagset.version == "v1"
 
     assert flagkit_lines(caplog) == [
-        (
-            "WARNING",
-            "flagkit: rejected flag document version v2 from scripted; still serving "
-            f"version v1: {PROBLEMS}",
-        ),
+        REJECTION_LINE,
         ("WARNING", "flagkit: refresh from scripted failed: scripted: throttled"),
         (
             "INFO",
