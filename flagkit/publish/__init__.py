@@ -32,7 +32,8 @@ from flagkit.publish.appconfig_format import (
     is_definition,
     load_flag_document,
 )
-from flagkit.publish.appconfig_push import AppConfigTarget, PushResult, push
+from flagkit.publish.appconfig_control import AppConfigTarget, DeploymentStrategy
+from flagkit.publish.appconfig_push import PushResult, push
 from flagkit.publish.impact import (
     Diff,
     FlagDiff,
@@ -46,6 +47,7 @@ from flagkit.publish.tenants import parse_tenants, read_tenants
 __all__ = [
     "FEATURE_FLAGS_TYPE",
     "AppConfigTarget",
+    "DeploymentStrategy",
     "Diff",
     "FlagDiff",
     "FlagStatus",
