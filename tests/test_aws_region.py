@@ -54,7 +54,11 @@ def signing_regions(session: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("explicit", "variables", "expected"),
     [
-        ("ap-south-1", {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, "ap-south-1"),
+        (
+            "ap-south-1",
+            {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"},
+            "ap-south-1",
+        ),
         (None, {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "us-east-1"}, "eu-west-3"),
         (None, {"AWS_REGION": "", "AWS_DEFAULT_REGION": "us-east-1"}, "us-east-1"),
         (None, {}, None),
