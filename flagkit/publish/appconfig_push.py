@@ -120,7 +120,9 @@ def push(
        the diff is against the deployed one (else the latest, else nothing).
        `on_diff`, when given, sees the result so far before anything is created.
     4. When the document equals the deployed version (compared parsed, in the profile's
-       form), nothing is created (`unchanged`), unless `force`. On a `dry_run` neither.
+       form: a feature-flag profile's definition, attribute constraints included and the
+       console's `_createdAt`/`_updatedAt` left out), nothing is created (`unchanged`),
+       unless `force`. On a `dry_run` neither.
     5. `confirm`, when given, sees the result so far; unless it returns True nothing is
        created (`cancelled`).
     6. `create_hosted_configuration_version` with `LatestVersionNumber` set to the latest
@@ -162,7 +164,7 @@ def push(
             compared_with += f" (the latest version is {latest})"
         stored = read_version(client, target, base_version)
         base, problem = stored.document, stored.problem
-        unchanged = deployed is not None and stored.parsed == payload
+        unchanged = deployed is not None and _comparable(stored.parsed) == _comparable(payload)
     diff = diff_documents(base, served, tenants) if base is not None else None
     result = PushResult(
         target=target,
@@ -195,6 +197,28 @@ def push(
         deployment_number=deployment.get("DeploymentNumber"),
         deployment_state=deployment.get("State"),
     )
+
+
+_TIMESTAMPS = frozenset({"_createdAt", "_updatedAt"})
+"""What AppConfig's console stamps on the entries of a feature-flag definition it saves."""
+
+
+def _comparable(parsed: Any) -> Any:
+    """A parsed document as `push` compares it with the deployed one: a feature-flag
+    definition without the console's timestamps; anything else as it is."""
+    if not (isinstance(parsed, Mapping) and parsed.get("version") == "1"):
+        return parsed
+    comparable = dict(parsed)
+    for part in ("flags", "values"):
+        entries = parsed.get(part)
+        if isinstance(entries, Mapping):
+            comparable[part] = {
+                key: {k: v for k, v in entry.items() if k not in _TIMESTAMPS}
+                if isinstance(entry, Mapping)
+                else entry
+                for key, entry in entries.items()
+            }
+    return comparable
 
 
 def _latest_version(client: AppConfigClient, target: AppConfigTarget) -> int | None:
