@@ -451,3 +451,40 @@ def test_importing_flagkit_loads_no_publish_module() -> None:
     loaded = modules_loaded_by("flagkit")
     assert "flagkit" in loaded
     assert [name for name in loaded if name.startswith("flagkit.publish")] == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "gradual", "described"),
+    [
+        ("AppConfig.AllAtOnce", False, "to every client at once, then a 10-minute bake"),
+        (
+            "AppConfig.Canary10Percent20Minutes",
+            True,
+            "10% of clients per step (exponential) over 20 minutes, then a 10-minute bake",
+        ),
+    ],
+)
+def test_predefined_strategies_resolve_by_name_with_how_they_roll_out(
+    aws_env: None, strategy: str, gradual: bool, described: str
+) -> None:
+    """AppConfig's list may leave the predefined strategies out; push still knows them."""
+    client = stub_client(aws_env)
+    with Stubber(client) as stub:
+        stub.add_response("list_applications", {"Items": [{"Id": "app0001", "Name": "shop"}]})
+        stub.add_response("list_environments", {"Items": [{"Id": "env0001", "Name": "prod"}]})
+        stub.add_response("list_configuration_profiles", {"Items": FREEFORM})
+        stub.add_response("list_deployment_strategies", {"Items": []})
+        stub.add_response("list_hosted_configuration_versions", {"Items": []})
+        stub.add_response("list_deployments", {"Items": []})
+        result = push(
+            BOOL_NEW,
+            application="shop",
+            environment="prod",
+            profile="flags",
+            strategy=strategy,
+            dry_run=True,
+            client=client,
+        )
+    assert result.strategy is not None
+    assert (result.strategy_id, result.strategy.gradual) == (strategy, gradual)
+    assert result.strategy.describe() == described
