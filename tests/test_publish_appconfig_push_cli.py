@@ -373,3 +373,21 @@ def test_cli_push_on_a_terminal_asks_before_deploying(
     assert terminal.returncode == status
     assert [number for number, _, _ in control.versions(app, profile)] == versions
     assert len(control.deployments(app, env)) == len(versions)
+
+
+def test_cli_push_while_a_deployment_is_in_progress_creates_nothing(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    app, env, profile = deployed_profile(control, "AWS.Freeform", json.dumps(BOOL_OLD).encode())
+    control.add_version(app, profile, json.dumps({"other": {"enabled": True}}).encode())
+    control.add_deployment(app, env, profile, 2, state="DEPLOYING")
+    source = write(tmp_path, "flags.json", BOOL_NEW)
+    result = push_cli(control, source, *TARGET, "--yes")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == "compared with: deployed version 2"
+    assert result.stderr == (
+        "flagkit push: error: deployment 2 to environment 'prod' is DEPLOYING (20% of clients); "
+        "AppConfig takes one deployment per environment at a time, so nothing was created or "
+        "deployed: wait for it to end, or stop it, then re-run flagkit push\n"
+    )
+    assert [number for number, _, _ in control.versions(app, profile)] == [1, 2]

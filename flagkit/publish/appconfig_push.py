@@ -25,6 +25,7 @@ from flagkit.errors import DocumentError, PublishError
 from flagkit.model import Tenant
 from flagkit.publish.appconfig_control import (
     DEFAULT_STRATEGY,
+    IN_PROGRESS,
     NOT_LIVE,
     AppConfigTarget,
     DeploymentStrategy,
@@ -123,8 +124,9 @@ def push(
        form: a feature-flag profile's definition, attribute constraints included and the
        console's `_createdAt`/`_updatedAt` left out), nothing is created (`unchanged`),
        unless `force`. On a `dry_run` neither.
-    5. `confirm`, when given, sees the result so far; unless it returns True nothing is
-       created (`cancelled`).
+    5. A deployment in progress in the environment (AppConfig takes one at a time) raises
+       `PublishError` before anything is created. `confirm`, when given, sees the result
+       so far; unless it returns True nothing is created (`cancelled`).
     6. `create_hosted_configuration_version` with `LatestVersionNumber` set to the latest
        version read, so that of two concurrent pushes the second fails instead of
        overwriting the first; then `start_deployment` of the new version (with
@@ -150,7 +152,8 @@ def push(
     content = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     chosen = resolve_strategy(client, strategy)
     latest = _latest_version(client, target)
-    latest_deployment, deployed = _deployed_version(client, target)
+    newest, deployed = _deployed_version(client, target)
+    latest_deployment = newest.get("DeploymentNumber") if newest else None
     base_version = deployed if deployed is not None else latest
     base: Mapping[str, Any] | None = {}
     problem: str | None = None
@@ -185,6 +188,8 @@ def push(
         on_diff(result)
     if dry_run or (unchanged and not force):
         return result
+    if newest is not None and newest.get("State") in IN_PROGRESS:
+        raise PublishError(_in_progress(newest, target))
     if confirm is not None and not confirm(result):
         return replace(result, cancelled=True)
     version = _create_version(client, target, content, content_type, description, latest)
@@ -246,10 +251,20 @@ def _latest_version(client: AppConfigClient, target: AppConfigTarget) -> int | N
     return call_appconfig("list_hosted_configuration_versions", about, latest)
 
 
+def _in_progress(deployment: Mapping[str, Any], target: AppConfigTarget) -> str:
+    return (
+        f"deployment {deployment.get('DeploymentNumber')} to environment "
+        f"{target.environment_name!r} is {deployment.get('State')} "
+        f"({float(deployment.get('PercentageComplete', 0.0)):g}% of clients); AppConfig "
+        "takes one deployment per environment at a time, so nothing was created or deployed: "
+        "wait for it to end, or stop it, then re-run flagkit push"
+    )
+
+
 def _deployed_version(
     client: AppConfigClient, target: AppConfigTarget
-) -> tuple[int | None, int | None]:
-    """(the environment's latest deployment number, the hosted version of this profile it serves).
+) -> tuple[Mapping[str, Any] | None, int | None]:
+    """(the environment's newest deployment, the hosted version of this profile it serves).
 
     Deployments are listed newest first; the first of this profile that was not rolled
     back is what the environment serves (or is being given).
@@ -262,7 +277,7 @@ def _deployed_version(
         )
 
     deployments = list_deployments(client, target, lambda found: any(map(live, found)))
-    latest = deployments[0].get("DeploymentNumber") if deployments else None
+    latest = deployments[0] if deployments else None
     for item in deployments:
         if live(item):
             return latest, int(str(item["ConfigurationVersion"]))
