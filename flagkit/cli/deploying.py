@@ -99,6 +99,12 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _target(args: argparse.Namespace) -> dict[str, str]:
+    """The options `_add_target_options` adds (and --description), as keyword arguments."""
+    names = ("application", "environment", "profile", "strategy", "description")
+    return {name: getattr(args, name) for name in names}
+
+
 def _add_careful_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--yes",
@@ -204,11 +210,7 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         client = appconfig_client(args.endpoint_url, args.region)
         result = publish.push(
             checked.document,
-            application=args.application,
-            environment=args.environment,
-            profile=args.profile,
-            strategy=args.strategy,
-            description=args.description,
+            **_target(args),
             tenants=tenants,
             dry_run=args.dry_run,
             force=args.force,
@@ -311,11 +313,7 @@ def _rollback(args: argparse.Namespace, out: TextIO) -> int:
     try:
         client = appconfig_client(args.endpoint_url, args.region)
         result = publish.rollback(
-            application=args.application,
-            environment=args.environment,
-            profile=args.profile,
-            strategy=args.strategy,
-            description=args.description,
+            **_target(args),
             tenants=tenants,
             client=client,
             on_plan=show,
