@@ -19,8 +19,8 @@ from flagkit.cli.appconfig import write_atomically
 from tests.appconfig_endpoint import AppConfigEndpoint
 from tests.appconfig_fixtures import APP, ENV, PROFILE
 from tests.conftest import REPO
+from tests.control_cli import cli_env
 from tests.helpers import run_command, run_flagkit
-from tests.test_publish_appconfig_push_cli import cli_env
 
 V1: dict[str, Any] = {
     "_segments": {"beta": ["acme", "globex"]},
