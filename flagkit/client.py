@@ -83,6 +83,7 @@ class Flags:
             announcer=self._announcer,
             poll_interval=poll_interval,
             backup_path=backup_path,
+            scheduled=refresh_mode != "manual",
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None
@@ -307,6 +308,14 @@ class Flags:
 
         A document that fails its checks raises `DocumentError` (and a source that
         cannot be reached `SourceError`); the document served before stays served.
+
+        With `refresh_mode="thread"` or `"on_read"`, refresh() shares the scheduler's
+        polls, so it never sends AppConfig a poll AppConfig would refuse: while a poll
+        is in flight it waits for that poll and returns True when that poll swapped a
+        document in; before the source's next poll is due (AppConfig's poll interval
+        since the last one) it fetches nothing and returns False. In both cases it
+        raises nothing: `status` says how the last poll went (a rejected document
+        included). With `refresh_mode="manual"` every call fetches.
         After `close()` this fetches nothing and returns False. The `on_change`
         callbacks have run when this returns, unless another thread is running them
         (for an earlier swap): that thread then runs them for this swap too, in order.

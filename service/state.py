@@ -67,20 +67,26 @@ class FlagsLoader:
                 flags = self._open()
             except ConfigurationError as exc:  # Retrying cannot fix a setting.
                 self.error = f"configuration error, not retrying: {exc}"
-                _log.critical("cannot load flags: %s; fix the setting and restart", exc)
+                _log.critical(
+                    "flagkit service: cannot load flags: %s; fix the setting and restart", exc
+                )
                 return
             except FlagkitError as exc:
                 self.error = str(exc)
-                _log.error("cannot load flags, retrying in %.0f s: %s", delay, exc)
+                _log.error("flagkit service: cannot load flags, retrying in %.0f s: %s", delay, exc)
             except Exception as exc:  # A bug must not end the loader: report it, retry.
                 self.error = f"{type(exc).__name__}: {exc}"
-                _log.exception("cannot load flags, retrying in %.0f s", delay)
+                _log.exception("flagkit service: cannot load flags, retrying in %.0f s", delay)
             else:
                 if self._stopping.is_set():
                     flags.close()
                     return
                 self.flags, self.error = flags, None
-                _log.info("serving flags version %s from %s", flags.version, flags.status.origin)
+                _log.info(
+                    "flagkit service: serving flags version %s from %s",
+                    flags.version,
+                    flags.status.origin,
+                )
                 return
             self._stopping.wait(delay)
             delay = min(delay * 2, MAX_RETRY)

@@ -260,6 +260,8 @@ class AppConfigSource:
         import boto3  # Imported on first use: `import flagkit` never loads boto3.
         from botocore.config import Config
 
+        from flagkit.aws_region import client_region
+
         if self._boto3_session is None:
             self._boto3_session = boto3.session.Session()
         config = Config(
@@ -267,7 +269,8 @@ class AppConfigSource:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
-        return self._boto3_session.client("appconfigdata", config=config)
+        region = client_region(session=self._session)  # AWS_REGION too (Lambda, ECS)
+        return self._boto3_session.client("appconfigdata", config=config, region_name=region)
 
     def _source_error(self, exc: Exception, operation: str) -> SourceError:
         """A SourceError naming the resource, the AWS error code and whether to retry."""
