@@ -99,8 +99,9 @@ def handler(event: Any, context: Any) -> None:
 
     Raises `ConfigurationRejected` listing every problem (Lambda then reports a
     function error and AppConfig refuses the version), or `ConfigurationError` when
-    `event` is not AppConfig's. Likely typos, which `flagkit validate` prints as
-    warnings, are logged as warnings and let the version through.
+    `event` is not AppConfig's. A field name one edit away from a flag field
+    (`percentge`) is an error, as in `flagkit validate`; what `flagkit validate` prints as
+    a warning (a likely typo in a top-level `_` key) is logged and lets the version through.
     """
     request = ValidatorEvent.from_event(event)
     try:

@@ -8,7 +8,7 @@ allocates nothing; `evaluate` turns it into a public `Evaluation`.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -424,19 +424,38 @@ def _condition_holds(
 
 def _same(value: Any, expected: Any) -> bool:
     """JSON equality: true is not 1, 1 is 1.0; a list attribute matches if any element does."""
-    if isinstance(value, list | tuple):
-        return any(_same(item, expected) for item in value)
-    return json_key(value) == json_key(expected)
+    if not isinstance(value, list | tuple):
+        return json_key(value) == json_key(expected)
+    wanted = json_key(expected)
+    return any(json_key(item) == wanted for item in _elements(value))
 
 
 def _any_in(value: Any, members: frozenset[Any]) -> bool:
     """Membership among `json_key`s; a list attribute is in when any of its elements is."""
-    if isinstance(value, list | tuple):
-        return any(_any_in(item, members) for item in value)
-    try:
-        return json_key(value) in members
-    except TypeError:  # Unhashable (a JSON object) is in no list.
-        return False
+    for item in _elements(value) if isinstance(value, list | tuple) else (value,):
+        try:
+            if json_key(item) in members:
+                return True
+        except TypeError:  # Unhashable (a JSON object) is in no list.
+            continue
+    return False
+
+
+def _elements(values: list[Any] | tuple[Any, ...]) -> Iterator[Any]:
+    """The items of a list attribute, and of the lists inside it at any depth, in order.
+
+    With an explicit stack: a tenant's attribute nested thousands of lists deep must not
+    make an evaluation raise `RecursionError`.
+    """
+    stack = [iter(values)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list | tuple):
+                stack.append(iter(item))
+                break
+            yield item
+        else:
+            stack.pop()
 
 
 def json_key(value: Any) -> tuple[bool, Any]:

@@ -81,6 +81,37 @@ def test_a_memory_source_takes_a_raised_limit() -> None:
     assert serves_big(Flags(MemorySource(BIG, max_bytes=RAISED_LIMIT)))
 
 
+def test_from_dict_takes_a_raised_limit() -> None:
+    with pytest.raises(SchemaValidationError) as caught:
+        Flags.from_dict(BIG)
+    assert str(caught.value) == TOO_BIG
+    assert serves_big(Flags.from_dict(BIG, max_document_bytes=RAISED_LIMIT))
+
+
+def test_from_appconfig_and_from_agent_take_a_raised_limit(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, BIG_BYTES.decode())
+    through_api = Flags.from_appconfig(
+        APP,
+        ENV,
+        PROFILE,
+        client=harness.client(),
+        refresh_mode="manual",
+        max_document_bytes=RAISED_LIMIT,
+    )
+    assert serves_big(harness.track(through_api))
+    through_agent = Flags.from_agent(
+        APP,
+        ENV,
+        PROFILE,
+        base_url=endpoint.url,
+        refresh_mode="manual",
+        max_document_bytes=RAISED_LIMIT,
+    )
+    assert serves_big(harness.track(through_agent))
+
+
 def test_an_appconfig_source_takes_a_raised_limit(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
