@@ -47,7 +47,7 @@ class ChangeAnnouncer:
 
     def __init__(self) -> None:
         self.callbacks: list[ChangeCallback] = []
-        self._pending: deque[tuple[FlagSet, FlagSet]] = deque()
+        self._pending: deque[tuple[FlagSet, FlagSet, frozenset[str] | None]] = deque()
         self._lock = threading.Lock()  # held by whoever runs the callbacks
         self._announcing: int | None = None  # the thread that holds _lock
         self._closed = threading.Event()
@@ -57,9 +57,13 @@ class ChangeAnnouncer:
         self.callbacks.append(callback)
         return unsubscriber(self.callbacks, callback)
 
-    def queue(self, old: FlagSet, new: FlagSet) -> None:
-        """Remember the swap of `old` for `new`, in swap order (call under the swap lock)."""
-        self._pending.append((old, new))
+    def queue(self, old: FlagSet, new: FlagSet, changed: frozenset[str] | None = None) -> None:
+        """Remember the swap of `old` for `new`, in swap order (call under the swap lock).
+
+        `changed` is the keys of the flags that differ, when the caller has them already;
+        otherwise they are worked out when the swap is announced.
+        """
+        self._pending.append((old, new, changed))
 
     def announce(self) -> None:
         """Run the callbacks for every queued swap, unless another thread is doing so."""
@@ -69,8 +73,9 @@ class ChangeAnnouncer:
             self._announcing = threading.get_ident()
             try:
                 while self._pending:
-                    old, new = self._pending.popleft()
-                    changed = changed_flags(old.document, new.document)
+                    old, new, changed = self._pending.popleft()
+                    if changed is None:
+                        changed = changed_flags(old.document, new.document)
                     for callback in list(self.callbacks):
                         if self._closed.is_set():
                             return

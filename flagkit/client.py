@@ -83,6 +83,7 @@ class Flags:
             announcer=self._announcer,
             poll_interval=poll_interval,
             backup_path=backup_path,
+            scheduled=refresh_mode != "manual",
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None
@@ -139,6 +140,7 @@ class Flags:
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 0.0,
         request_timeout: float = 10.0,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> Self:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
@@ -150,7 +152,8 @@ class Flags:
         The client flagkit makes sends each request once (flagkit retries with its
         own backoff) and gives up on it after `request_timeout` seconds, and within
         `startup_timeout` at start. A `client` you pass keeps its own timeouts and
-        retries: flagkit cannot shorten a request it has sent.
+        retries: flagkit cannot shorten a request it has sent. A document larger than
+        `max_document_bytes` is rejected (and the last good one keeps serving).
         """
         from flagkit.sources.appconfig import AppConfigSource
 
@@ -164,6 +167,7 @@ class Flags:
             client=client,
             session=session,
             timeout=request_timeout,
+            max_bytes=max_document_bytes,
         )
         return cls(
             source,
@@ -189,13 +193,15 @@ class Flags:
         refresh_mode: RefreshMode = "thread",
         startup_timeout: float = 30.0,
         request_timeout: float = 5.0,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> Self:
         """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
 
         The agent starts after the application on ECS and EKS, so a refused
         connection is retried for `startup_timeout` seconds before the backup, the
         fallback, or a `SourceError`. Each request gives up after `request_timeout`
-        seconds without an answer (sooner when `startup_timeout` ends first).
+        seconds without an answer (sooner when `startup_timeout` ends first). A document
+        larger than `max_document_bytes` is rejected.
         """
         from flagkit.sources.agent import AgentSource
 
@@ -210,6 +216,7 @@ class Flags:
             base_url=base_url,
             token=token,
             timeout=request_timeout,
+            max_bytes=max_document_bytes,
         )
         return cls(
             source,
@@ -221,9 +228,15 @@ class Flags:
         )
 
     @classmethod
-    def from_dict(cls, document: Mapping[str, Any], *, version: str | None = None) -> Self:
+    def from_dict(
+        cls,
+        document: Mapping[str, Any],
+        *,
+        version: str | None = None,
+        max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    ) -> Self:
         """Flags from a document already in memory (tests, bootstrapping, generated documents)."""
-        return cls(MemorySource(document, version=version))
+        return cls(MemorySource(document, version=version, max_bytes=max_document_bytes))
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -307,6 +320,14 @@ class Flags:
 
         A document that fails its checks raises `DocumentError` (and a source that
         cannot be reached `SourceError`); the document served before stays served.
+
+        With `refresh_mode="thread"` or `"on_read"`, refresh() shares the scheduler's
+        polls, so it never sends AppConfig a poll AppConfig would refuse: while a poll
+        is in flight it waits for that poll and returns True when that poll swapped a
+        document in; before the source's next poll is due (AppConfig's poll interval
+        since the last one) it fetches nothing and returns False. In both cases it
+        raises nothing: `status` says how the last poll went (a rejected document
+        included). With `refresh_mode="manual"` every call fetches.
         After `close()` this fetches nothing and returns False. The `on_change`
         callbacks have run when this returns, unless another thread is running them
         (for an earlier swap): that thread then runs them for this swap too, in order.

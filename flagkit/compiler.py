@@ -8,7 +8,12 @@ from types import MappingProxyType
 from typing import Any
 
 from flagkit.bucketing import rollout_threshold
-from flagkit.document import RESERVED_FLAG_KEYS, CheckedDocument, flag_items
+from flagkit.document import (
+    RESERVED_FLAG_KEYS,
+    CheckedDocument,
+    flag_items,
+    reported_as_document_error,
+)
 from flagkit.evaluation import decider_for, json_key
 from flagkit.flagset import (
     USE_DEFAULT,
@@ -22,6 +27,7 @@ from flagkit.flagset import (
     Split,
 )
 from flagkit.model import ErrorCode, Reason
+from flagkit.prerequisites import prerequisites_first
 
 __all__ = ["compile_document"]
 
@@ -29,23 +35,20 @@ NO_ROLLOUT = -1
 """`CompiledFlag.threshold` of a flag without `percentage`."""
 
 
+@reported_as_document_error
 def compile_document(checked: CheckedDocument, *, version: str | None = None) -> FlagSet:
-    """Compile a checked document; flags are built prerequisites first, so references resolve."""
+    """Compile a checked document; flags are built prerequisites first, so references resolve.
+
+    Raises `DocumentError` and nothing else (an unexpected exception becomes one).
+    """
     document = checked.document
     raw_segments: Mapping[str, list[str]] = document.get("_segments", {})
     segments = {name: frozenset(ids) for name, ids in raw_segments.items()}
     raw_flags = dict(flag_items(document))
     compiled: dict[str, CompiledFlag] = {}
-
-    def build(key: str) -> CompiledFlag:
-        if key not in compiled:
-            for required in raw_flags[key].get("requires", []):
-                build(required)
-            compiled[key] = _FlagCompiler(key, raw_flags[key], segments, compiled).build()
-        return compiled[key]
-
-    for key in raw_flags:
-        build(key)
+    requires = {key: raw.get("requires", []) for key, raw in raw_flags.items()}
+    for key in prerequisites_first(requires):
+        compiled[key] = _FlagCompiler(key, raw_flags[key], segments, compiled).build()
     ordered = {key: compiled[key] for key in raw_flags}
     deciders = {key: decider_for(flag) for key, flag in ordered.items()}
     return FlagSet(ordered, version, segments, deciders, document)

@@ -1,30 +1,42 @@
 """From bytes (or an already parsed object) to a checked flag document.
 
-parse → size and depth limits → JSON Schema → semantic checks the schema cannot
-express (cycles in `requires`, unknown flags, segments and variants, duplicate
-rule ids, zero total weight, more than two decimals in a percentage) → typo
-warnings. Every check reports all it finds, each problem with its JSON path.
+parse (size limit, strict JSON, finite numbers) → depth limit → JSON Schema →
+semantic checks the schema cannot express (`flagkit.semantics`) → warnings for
+metadata keys that look mistyped. Every check reports all it finds, each problem
+with its JSON path; loading raises `DocumentError` and nothing else.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from flagkit.errors import InvalidFlagError, Problem, SchemaValidationError
+from flagkit.errors import DocumentError, InvalidFlagError, Problem, SchemaValidationError
+from flagkit.field_hints import likely_meant
+from flagkit.fields import DECLARED_ATTRIBUTES, RESERVED_FLAG_KEYS, flag_items, is_unicode_text
 from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
+from flagkit.semantics import semantic_problems
 
 __all__ = [
+    "DECLARED_ATTRIBUTES",
     "DEFAULT_MAX_DOCUMENT_BYTES",
     "MAX_NESTING_DEPTH",
     "RESERVED_FLAG_KEYS",
     "CheckedDocument",
     "changed_flags",
     "check_document",
+    "flag_items",
+    "is_unicode_text",
     "load_document",
+    "non_finite_numbers",
+    "non_finite_problem",
     "parse_document",
+    "reported_as_document_error",
+    "size_problem",
 ]
 
 DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
@@ -33,29 +45,10 @@ DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_NESTING_DEPTH = 32
 """How deep a document may nest objects and arrays (a flag's `rules[0].when[0].in` is 6)."""
 
-RESERVED_FLAG_KEYS = frozenset(
-    {
-        "enabled",
-        "description",
-        "requires",
-        "excludedTenants",
-        "rules",
-        "tenants",
-        "segments",
-        "tiers",
-        "percentage",
-        "stickiness",
-        "salt",
-        "variants",
-        "defaultVariant",
-        "offVariant",
-        "split",
-    }
-)
-"""Flag keys with a meaning; every other key of a flag is an attribute."""
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _RESERVED_DOCUMENT_KEYS = ("$schema", "_segments")
-_RESERVED_FLAG_KEYS_SORTED = tuple(sorted(RESERVED_FLAG_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +59,42 @@ class CheckedDocument:
     warnings: tuple[Problem, ...] = ()
 
 
+def reported_as_document_error(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function`, with any exception other than a `DocumentError` turned into one.
+
+    Loading must never fail in a way its callers do not expect: a refresher thread, the
+    service's loader and `flagkit validate` all report a `DocumentError` and carry on.
+    The original exception is the new one's `__cause__`.
+    """
+
+    @functools.wraps(function)
+    def reported(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except DocumentError:
+            raise
+        except Exception as exc:
+            problem = Problem(ROOT, f"could not be loaded: {type(exc).__name__}: {exc}")
+            raise DocumentError([problem]) from exc
+
+    return reported
+
+
+def size_problem(size: int, max_bytes: int) -> Problem:
+    """The problem of a document of `size` bytes when at most `max_bytes` are allowed."""
+    return Problem(ROOT, f"{size} bytes is larger than the limit of {max_bytes} bytes")
+
+
+@reported_as_document_error
 def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> Any:
-    """Parse JSON text (bytes must be UTF-8), refusing oversized or malformed input clearly."""
+    """Parse JSON text (bytes must be UTF-8), refusing oversized or malformed input clearly.
+
+    Numbers JSON can write but a float cannot hold (`1e400`, which Python reads as
+    infinity) are refused here, each with its path.
+    """
     size = len(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
     if size > max_bytes:
-        raise SchemaValidationError(
-            [Problem(ROOT, f"{size} bytes is larger than the limit of {max_bytes} bytes")]
-        )
+        raise SchemaValidationError([size_problem(size, max_bytes)])
     if isinstance(content, bytes):
         try:
             # Strictly UTF-8: json.loads(bytes) would also take UTF-16 and encoded surrogates.
@@ -83,9 +105,20 @@ def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMEN
             ) from None
     if not content.strip():
         raise SchemaValidationError([Problem(ROOT, "the document is empty")])
+    out_of_range: list[str] = []  # the text of every number that became infinity, in order
+
+    def finite_float(text: str) -> float:
+        number = float(text)
+        if math.isinf(number):
+            out_of_range.append(text)
+        return number
+
     try:
-        return json.loads(
-            content, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates
+        document = json.loads(
+            content,
+            parse_float=finite_float,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_without_duplicates,
         )
     except RecursionError:
         raise SchemaValidationError(
@@ -96,6 +129,35 @@ def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMEN
         raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {where}")]) from None
     except ValueError as exc:  # NaN, Infinity and duplicate keys, refused by the hooks below
         raise SchemaValidationError([Problem(ROOT, f"not valid JSON: {exc}")]) from None
+    if out_of_range:
+        paths = [path for path, _ in non_finite_numbers(document)]
+        raise SchemaValidationError(
+            [non_finite_problem(path, text) for path, text in zip(paths, out_of_range, strict=True)]
+        )
+    return document
+
+
+def non_finite_numbers(value: Any) -> Iterator[tuple[list[str | int], float]]:
+    """(path, number) of every infinite or NaN float in `value`, in document order; no recursion."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, float):
+            if not math.isfinite(node):
+                yield list(path), node
+        elif isinstance(node, dict | list):
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            children = [((*path, key), child) for key, child in items]
+            stack.extend(reversed(children))
+
+
+def non_finite_problem(path: list[str | int], spelling: str) -> Problem:
+    """The problem of a number no float can hold, `spelling` as the document wrote it."""
+    return Problem(
+        format_path(path),
+        f"{spelling} is not a number a document can hold "
+        "(numbers must be finite, at most about 1.8e308 in size)",
+    )
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -116,14 +178,20 @@ def _reject_constant(name: str) -> Any:
 def load_document(
     content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
 ) -> CheckedDocument:
-    """`parse_document` then `check_document`."""
+    """`parse_document` then `check_document`.
+
+    Raises `DocumentError` and nothing else: an exception of any other kind while
+    loading (a bug) becomes one whose message names it.
+    """
     return check_document(parse_document(content, max_bytes=max_bytes))
 
 
+@reported_as_document_error
 def check_document(document: Any) -> CheckedDocument:
     """Check a parsed document against the schema and for semantic errors.
 
-    Raises `SchemaValidationError` or `InvalidFlagError` listing every problem.
+    Raises `SchemaValidationError` or `InvalidFlagError` listing every problem (and a
+    `DocumentError` naming any unexpected exception).
     """
     if not isinstance(document, dict):
         kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
@@ -148,7 +216,7 @@ def check_document(document: Any) -> CheckedDocument:
     else:
         _refuse_deep_nesting([([], document)])
         validate(document)
-    problems = list(_semantic_problems(document))
+    problems = list(semantic_problems(document))
     if problems:
         raise InvalidFlagError(sorted(problems, key=problem_order))
     return CheckedDocument(document, tuple(_typo_warnings(document)))
@@ -184,13 +252,6 @@ def segments_used(flag: Mapping[str, Any]) -> set[str]:
                 if operator in condition
             )
     return used
-
-
-def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """The (key, flag) pairs of a document: every key that is not metadata."""
-    for key, flag in document.items():
-        if not key.startswith(("$", "_")):
-            yield key, flag
 
 
 def _free_form_values(
@@ -254,194 +315,10 @@ def _path_to_depth(document: Any, depth: int) -> list[str | int]:
     return []
 
 
-def _semantic_problems(document: Mapping[str, Any]) -> Iterator[Problem]:
-    flags = dict(flag_items(document))
-    segments: Mapping[str, Any] = document.get("_segments", {})
-    for key, flag in flags.items():
-        yield from _flag_problems(key, flag, flags, segments)
-    yield from _cycle_problems(flags)
-
-
-def _flag_problems(
-    key: str, flag: Mapping[str, Any], flags: Mapping[str, Any], segments: Mapping[str, Any]
-) -> Iterator[Problem]:
-    def at(*parts: str | int) -> str:
-        return format_path([key, *parts])
-
-    for index, required in enumerate(flag.get("requires", [])):
-        if required not in flags:
-            yield Problem(at("requires", index), f"unknown flag {json.dumps(required)}")
-    for index, segment in enumerate(flag.get("segments", [])):
-        if segment not in segments:
-            yield Problem(at("segments", index), f"unknown segment {json.dumps(segment)}")
-    if "percentage" in flag:
-        yield from _percentage_problems(flag["percentage"], at("percentage"))
-    salt = flag.get("salt")
-    if salt is not None and not is_unicode_text(salt):
-        yield Problem(at("salt"), "not valid Unicode text (it has a lone surrogate)")
-
-    variants: Mapping[str, Any] | None = flag.get("variants")
-    yield from _variant_problems(flag, variants, at)
-    seen_ids: dict[str, int] = {}
-    for index, rule in enumerate(flag.get("rules", [])):
-        rule_id = rule.get("id")
-        if rule_id is not None:
-            if rule_id in seen_ids:
-                yield Problem(
-                    at("rules", index, "id"),
-                    f"duplicate rule id {json.dumps(rule_id)} (also rules[{seen_ids[rule_id]}])",
-                )
-            else:
-                seen_ids[rule_id] = index
-        if "percentage" in rule:
-            yield from _percentage_problems(rule["percentage"], at("rules", index, "percentage"))
-        if "serve" in rule:
-            yield from _serve_problems(rule["serve"], variants, at("rules", index, "serve"))
-        if "split" in rule:
-            yield from _split_problems(rule["split"], variants, at("rules", index, "split"))
-        for position, condition in enumerate(rule.get("when", [])):
-            for operator in ("inSegment", "notInSegment"):
-                segment = condition.get(operator)
-                if segment is not None and segment not in segments:
-                    yield Problem(
-                        at("rules", index, "when", position, operator),
-                        f"unknown segment {json.dumps(segment)}",
-                    )
-
-
-def _variant_problems(
-    flag: Mapping[str, Any], variants: Mapping[str, Any] | None, at: Any
-) -> Iterator[Problem]:
-    if variants is None:
-        for field in ("defaultVariant", "offVariant", "split"):
-            if field in flag:
-                yield Problem(at(field), 'needs "variants" in the same flag')
-        return
-    if "defaultVariant" not in flag:
-        yield Problem(at("defaultVariant"), 'is required when the flag has "variants"')
-    for field in ("defaultVariant", "offVariant"):
-        name = flag.get(field)
-        if name is not None and name not in variants:
-            yield Problem(at(field), _unknown_variant(name, variants))
-    if "split" in flag:
-        yield from _split_problems(flag["split"], variants, at("split"))
-
-
-def _serve_problems(serve: Any, variants: Mapping[str, Any] | None, path: str) -> Iterator[Problem]:
-    if isinstance(serve, bool):
-        return
-    if variants is None:
-        yield Problem(
-            path, f"{json.dumps(serve)} is not true or false, and the flag has no variants"
-        )
-    elif serve not in variants:
-        yield Problem(path, _unknown_variant(serve, variants))
-
-
-def _split_problems(
-    split: Mapping[str, int], variants: Mapping[str, Any] | None, path: str
-) -> Iterator[Problem]:
-    if variants is None:
-        yield Problem(path, 'needs "variants" in the same flag')
-        return
-    for name in split:
-        if name not in variants:
-            yield Problem(f"{path}.{name}", _unknown_variant(name, variants))
-    if sum(split.values()) == 0:
-        yield Problem(path, "weights add up to 0; at least one must be positive")
-
-
-def _percentage_problems(percentage: float, path: str) -> Iterator[Problem]:
-    if abs(percentage * 100 - round(percentage * 100)) > 1e-6:
-        yield Problem(path, f"{percentage} has more than two decimal places (steps of 0.01)")
-
-
-def is_unicode_text(text: str) -> bool:
-    """Whether UTF-8 can encode `text`: False when it has a lone surrogate (`"\\ud800"`)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _unknown_variant(name: str, variants: Mapping[str, Any]) -> str:
-    return f"unknown variant {json.dumps(name)} (variants: {', '.join(variants)})"
-
-
-def _cycle_problems(flags: Mapping[str, Any]) -> Iterator[Problem]:
-    """One problem per cycle in `requires`, named by its path through the flags."""
-    requires = {
-        key: [r for r in flag.get("requires", []) if r in flags] for key, flag in flags.items()
-    }
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    reported: set[frozenset[str]] = set()
-
-    def visit(key: str, path: list[str]) -> Iterator[Problem]:
-        state[key] = 1
-        path.append(key)
-        for required in requires[key]:
-            if state.get(required) == 1:
-                cycle = [*path[path.index(required) :], required]
-                members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
-                    yield Problem(
-                        format_path([cycle[0], "requires"]),
-                        f"cycle of prerequisites: {' -> '.join(cycle)}",
-                    )
-            elif required not in state:
-                yield from visit(required, path)
-        path.pop()
-        state[key] = 2
-
-    for key in flags:
-        if key not in state:
-            yield from visit(key, [])
-
-
 def _typo_warnings(document: Mapping[str, Any]) -> Iterator[Problem]:
+    """Metadata keys one edit from `_segments` or `$schema`: likely typos, but only warnings."""
     for key in document:
         if key.startswith("_") and key not in _RESERVED_DOCUMENT_KEYS:
-            hint = _likely_meant(key, _RESERVED_DOCUMENT_KEYS)
+            hint = likely_meant(key, _RESERVED_DOCUMENT_KEYS)
             if hint:
                 yield Problem(format_path([key]), f"unknown key; did you mean {json.dumps(hint)}?")
-    for key, flag in flag_items(document):
-        for field in flag:
-            if field in RESERVED_FLAG_KEYS:
-                continue
-            hint = _likely_meant(field, _RESERVED_FLAG_KEYS_SORTED)
-            if hint:
-                yield Problem(
-                    format_path([key, field]),
-                    f"did you mean {json.dumps(hint)}? (kept as an attribute)",
-                )
-
-
-def _likely_meant(word: str, candidates: Iterable[str]) -> str | None:
-    """The first of `candidates` that `word` is one edit (or only letter case) away from."""
-    lowered = word.lower()
-    for candidate in candidates:
-        if abs(len(candidate) - len(word)) > 1:
-            continue
-        if lowered == candidate.lower() or _one_edit_apart(word, candidate):
-            return candidate
-    return None
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """True when one insertion, deletion, substitution or swap of neighbours turns a into b."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
-    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))

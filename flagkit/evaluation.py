@@ -8,7 +8,7 @@ allocates nothing; `evaluate` turns it into a public `Evaluation`.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -60,10 +60,51 @@ def decide(
     if not flag.enabled:
         return flag.disabled
     if flag.requires:
-        for prerequisite, failed in flag.requires:
-            answer = decide(prerequisite, tenant_id, tier, attributes)
-            if not answer.on:
-                return failed if answer.on is False else _same_error(flag, answer)
+        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, None)
+        if failed is not None:
+            return failed
+    return _decide_targeting(flag, tenant_id, tier, attributes)
+
+
+def _failed_prerequisite(
+    flag: CompiledFlag,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
+    known: dict[str, Decision] | None,
+) -> Decision | None:
+    """`flag`'s answer when one of its prerequisites is not on for the tenant; else None.
+
+    `known` holds the prerequisites with prerequisites of their own already decided in
+    this evaluation (made when the first is met): each is decided once, however many
+    paths of `requires` lead to it, so an answer costs at most one decision per link.
+    The recursion is as deep as the longest chain of `requires`, which the document
+    checks cap (`flagkit.prerequisites.MAX_PREREQUISITE_DEPTH`).
+    """
+    for prerequisite, failed in flag.requires:
+        if not prerequisite.enabled:
+            answer = prerequisite.disabled
+        elif not prerequisite.requires:  # Nothing below it to share: decided at once.
+            answer = _decide_targeting(prerequisite, tenant_id, tier, attributes)
+        else:
+            if known is None:
+                known = {}
+            shared = known.get(prerequisite.key)
+            if shared is None:
+                shared = _failed_prerequisite(
+                    prerequisite, tenant_id, tier, attributes, known
+                ) or _decide_targeting(prerequisite, tenant_id, tier, attributes)
+                known[prerequisite.key] = shared
+            answer = shared
+        if not answer.on:
+            return failed if answer.on is False else _same_error(flag, answer)
+    return None
+
+
+def _decide_targeting(
+    flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+) -> Decision:
+    """Steps 3 to 8 of `decide`: for an enabled flag whose prerequisites are on."""
     if tenant_id in flag.excluded:  # A tenant without an id is in no list.
         return flag.excluded_decision
     if flag.rules:
@@ -383,19 +424,38 @@ def _condition_holds(
 
 def _same(value: Any, expected: Any) -> bool:
     """JSON equality: true is not 1, 1 is 1.0; a list attribute matches if any element does."""
-    if isinstance(value, list | tuple):
-        return any(_same(item, expected) for item in value)
-    return json_key(value) == json_key(expected)
+    if not isinstance(value, list | tuple):
+        return json_key(value) == json_key(expected)
+    wanted = json_key(expected)
+    return any(json_key(item) == wanted for item in _elements(value))
 
 
 def _any_in(value: Any, members: frozenset[Any]) -> bool:
     """Membership among `json_key`s; a list attribute is in when any of its elements is."""
-    if isinstance(value, list | tuple):
-        return any(_any_in(item, members) for item in value)
-    try:
-        return json_key(value) in members
-    except TypeError:  # Unhashable (a JSON object) is in no list.
-        return False
+    for item in _elements(value) if isinstance(value, list | tuple) else (value,):
+        try:
+            if json_key(item) in members:
+                return True
+        except TypeError:  # Unhashable (a JSON object) is in no list.
+            continue
+    return False
+
+
+def _elements(values: list[Any] | tuple[Any, ...]) -> Iterator[Any]:
+    """The items of a list attribute, and of the lists inside it at any depth, in order.
+
+    With an explicit stack: a tenant's attribute nested thousands of lists deep must not
+    make an evaluation raise `RecursionError`.
+    """
+    stack = [iter(values)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list | tuple):
+                stack.append(iter(item))
+                break
+            yield item
+        else:
+            stack.pop()
 
 
 def json_key(value: Any) -> tuple[bool, Any]:

@@ -39,10 +39,12 @@ Events, and how status changes are noticed without a thread of the provider's ow
   `version` in its metadata, from a `flags.on_change` callback: the moment a new
   document is in, in the thread that swapped it.
 - Health follows `flags.status`: `PROVIDER_READY` while the source answers;
-  `PROVIDER_STALE` while refreshes fail and the last good document (or the backup)
-  keeps serving; `PROVIDER_ERROR` (error code `GENERAL`) while flagkit serves the
-  application's `fallback` document because the source never delivered one. Each
-  event carries `flags.status.last_error` as its message. The provider hears of every
+  `PROVIDER_STALE` while refreshes fail, or a rejected document has not been replaced
+  (`status.rejected`: errors and "unchanged" answers since do not end it), and the
+  last good document (or the backup) keeps serving; `PROVIDER_ERROR` (error code
+  `GENERAL`) while flagkit serves the application's `fallback` document because the
+  source never delivered one. Each event's message says what is served, which
+  version was rejected, and `flags.status.last_error`. The provider hears of every
   refresh attempt through `flags.on_status` (and of every swap through `on_change`)
   and emits only when the health differs from what it last reported (under a lock,
   so each transition is emitted once): a failed refresh is reported the moment it
@@ -359,14 +361,16 @@ def _health_of(status: FlagsStatus) -> ProviderEvent:
     """READY, STALE (serving the last good document) or ERROR (serving the fallback)."""
     if status.origin.startswith(_FALLBACK_ORIGIN):
         return ProviderEvent.PROVIDER_ERROR
-    if status.consecutive_failures:
+    if status.consecutive_failures or status.rejected:
         return ProviderEvent.PROVIDER_STALE
     return ProviderEvent.PROVIDER_READY
 
 
 def _describe(status: FlagsStatus) -> str:
-    """An event message: what is served, and the last error if there is one."""
-    served = f"serving version {status.version} from {status.origin}"
+    """An event message: what is served, a rejected version, and the last error if any."""
+    message = f"serving version {status.version} from {status.origin}"
+    if status.rejected:
+        message += f"; version {status.rejected_version} was rejected"
     if status.last_error is None:
-        return served
-    return f"{served}; last refresh of {status.source} failed: {status.last_error}"
+        return message
+    return f"{message}; last refresh of {status.source} failed: {status.last_error}"

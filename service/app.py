@@ -4,10 +4,16 @@
 the `Flags` are built in the lifespan, so every worker process gets its own
 refresh thread, and on a thread, so `/healthz` answers while the first document
 loads. Tests and benchmarks pass `flags=` to serve a `Flags` they own.
+
+Logging: flagkit's library only emits records (logger `flagkit`); the service, when
+it starts, sends them to stderr with a timestamp and level (`log_to_stderr`), unless
+the process already set up logging of its own.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -19,6 +25,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 import flagkit
+from flagkit.announcer import LOGGER_NAME
 from flagkit.client import Flags
 from service.auth import OPEN_PATHS, SECURITY_SCHEMES, ApiKeyGuard
 from service.context import ContextLimits
@@ -31,7 +38,12 @@ from service.settings import Settings
 from service.source import open_flags, source_kind
 from service.state import FlagsLoader
 
-__all__ = ["app", "create_app"]
+__all__ = ["LOG_DATE_FORMAT", "LOG_FORMAT", "app", "create_app", "log_to_stderr"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+"""How the service writes flagkit's log lines: `2026-11-24T09:30:00+0000 INFO flagkit: ...`."""
+
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 app: FastAPI
 """The app `uvicorn service.app:app` serves, made on first access from the environment."""
@@ -56,6 +68,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
                 open_flags(settings)  # Raises the ConfigurationError that says what to set.
             else:
                 source_kind(settings.source)  # Fail fast on a malformed source.
+        log_to_stderr()
         loader.start()
         try:
             yield
@@ -99,6 +112,25 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
         )
     app.openapi = partial(_accurate_openapi, app, app.openapi)  # type: ignore[method-assign]
     return app
+
+
+def log_to_stderr() -> None:
+    """Write the `flagkit` logger's records, INFO and above, to stderr with a timestamp and
+    level: swaps, rejections, recoveries and starts from a backup are each one line.
+
+    Does nothing when logging is set up already (a handler on the root logger or on
+    `flagkit`, as `logging.basicConfig`, uvicorn's `--log-config` or pytest install), so
+    an application's own configuration wins; uvicorn's default configuration sets up
+    only its own loggers.
+    """
+    logger = logging.getLogger(LOGGER_NAME)
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 class _PlainRoute(Route):

@@ -115,6 +115,17 @@ class _DocumentCollector:
         reloads.add_metric(["success"], float(status.refreshes))
         reloads.add_metric(["failure"], float(status.failed_refreshes))
         yield reloads
+        rejected = GaugeMetricFamily(
+            "flagkit_document_rejected",
+            "1 while a document the source delivered is refused and not yet replaced, "
+            "labelled with its version; else 0 with an empty version (one series at a time).",
+            labels=["version"],
+        )
+        if status.rejected:
+            rejected.add_metric([status.rejected_version or ""], 1.0)
+        else:
+            rejected.add_metric([""], 0.0)
+        yield rejected
         failures = GaugeMetricFamily(
             "flagkit_refresh_consecutive_failures",
             "Refreshes that failed in a row (0 once one succeeds).",

@@ -18,6 +18,7 @@ __all__ = [
     "EvaluationSuccess",
     "PlainEvaluation",
     "Readiness",
+    "RejectedDocument",
     "TenantFlags",
 ]
 
@@ -101,6 +102,13 @@ class TenantFlags(BaseModel):
     flags: dict[str, PlainEvaluation]
 
 
+class RejectedDocument(BaseModel):
+    """A refused document: its version label and every problem, each with its JSON path."""
+
+    version: str | None
+    problems: list[str]
+
+
 class Readiness(BaseModel):
     """Whether a valid document is served, which one, and how fresh it is."""
 
@@ -110,3 +118,8 @@ class Readiness(BaseModel):
     origin: str | None = None
     staleFor: float | None = None
     lastError: str | None = None
+    rejected: RejectedDocument | None = Field(
+        default=None,
+        description="The document the source delivered and flagkit refused, until a valid "
+        "one replaces it (the last good document serves meanwhile).",
+    )

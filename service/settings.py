@@ -10,6 +10,7 @@
 | `FLAGKIT_API_KEYS` | none | comma-separated API keys |
 | `FLAGKIT_API_KEYS_FILE` | none | a file with one API key per line (`#` comments) |
 | `FLAGKIT_ALLOW_UNAUTHENTICATED` | `0` | `1` answers non-loopback clients even with no API keys |
+| `FLAGKIT_MAX_DOCUMENT_BYTES` | 4194304 (4 MiB) | a larger flag document is rejected |
 | `FLAGKIT_MAX_BODY_BYTES` | 65536 | larger request bodies get 413 |
 | `FLAGKIT_MAX_CONTEXT_ATTRIBUTES` | 64 | more context keys get 400 |
 | `FLAGKIT_MAX_CONTEXT_STRING` | 1024 | a longer context key or string value gets 400 |
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import ConfigurationError
 from flagkit.sources.agent import DEFAULT_AGENT_URL
 
@@ -46,6 +48,7 @@ class Settings:
     backup_path: str | None = None
     fallback: str | None = None
     agent_url: str = DEFAULT_AGENT_URL
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     api_keys: frozenset[str] = frozenset()
     allow_unauthenticated: bool = False
     max_body_bytes: int = 64 * 1024
@@ -58,7 +61,12 @@ class Settings:
             raise ConfigurationError(
                 f"FLAGKIT_POLL_INTERVAL must be positive, got {self.poll_interval}"
             )
-        for name in ("max_body_bytes", "max_context_attributes", "max_context_string"):
+        for name in (
+            "max_document_bytes",
+            "max_body_bytes",
+            "max_context_attributes",
+            "max_context_string",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(
                     f"FLAGKIT_{name.upper()} must be at least 1, got {getattr(self, name)}"
@@ -82,6 +90,9 @@ class Settings:
             backup_path=env.get("FLAGKIT_BACKUP_PATH") or None,
             fallback=env.get("FLAGKIT_FALLBACK") or None,
             agent_url=env.get("FLAGKIT_AGENT_URL") or DEFAULT_AGENT_URL,
+            max_document_bytes=_number(
+                env, "FLAGKIT_MAX_DOCUMENT_BYTES", int, DEFAULT_MAX_DOCUMENT_BYTES
+            ),
             api_keys=_api_keys(env),
             allow_unauthenticated=_flag(env, "FLAGKIT_ALLOW_UNAUTHENTICATED"),
             max_body_bytes=_number(env, "FLAGKIT_MAX_BODY_BYTES", int, 64 * 1024),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flagkit.client import Flags
 from flagkit.errors import ConfigurationError
+from flagkit.sources.agent import AgentSource
+from flagkit.sources.appconfig import AppConfigSource
+from flagkit.sources.base import Source
 from flagkit.sources.file import FileSource
 from service.settings import Settings
 
@@ -50,25 +53,28 @@ def open_flags(settings: Settings) -> Flags:
         )
     kind, parts = source_kind(settings.source)
     interval = settings.poll_interval or DEFAULT_POLL_INTERVALS[kind]
+    limit = settings.max_document_bytes
     if kind == "file":
-        return Flags(FileSource(parts[0]), refresh_mode="thread", poll_interval=interval)
-    application, environment, profile = parts
-    if kind == "appconfig":
-        return Flags.from_appconfig(
-            application,
-            environment,
-            profile,
-            poll_interval=interval,
-            backup_path=settings.backup_path,
-            fallback=settings.fallback,
+        return Flags(
+            FileSource(parts[0], max_bytes=limit), refresh_mode="thread", poll_interval=interval
         )
-    return Flags.from_agent(
-        application,
-        environment,
-        profile,
-        base_url=settings.agent_url,
+    application, environment, profile = parts
+    # The sources are made here, not by Flags.from_appconfig/from_agent, to give them the
+    # document size limit; start-up is one attempt (FlagsLoader retries, reporting each
+    # failure in /readyz), as those constructors would have it.
+    source: Source
+    if kind == "appconfig":
+        source = AppConfigSource(
+            application, environment, profile, poll_interval=interval, max_bytes=limit
+        )
+    else:
+        source = AgentSource(
+            application, environment, profile, base_url=settings.agent_url, max_bytes=limit
+        )
+    return Flags(
+        source,
+        refresh_mode="thread",
         poll_interval=interval,
         backup_path=settings.backup_path,
         fallback=settings.fallback,
-        startup_timeout=0,  # The service's loader retries, reporting each failure in /readyz.
     )

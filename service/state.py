@@ -22,7 +22,8 @@ class FlagsLoader:
 
     `flags` is None until a valid document is loaded (so `/readyz` says 503 and the
     evaluation routes 503); `error` says why the last attempt failed. A
-    `ConfigurationError` (a poll interval AppConfig refuses, say) is not retried. A `Flags`
+    `ConfigurationError` (a poll interval AppConfig refuses, say) is not retried; any
+    other exception is, even one that is not flagkit's (it is logged with its traceback). A `Flags`
     given up front is served at once and left open at `stop()`: its owner closes it.
     """
 
@@ -66,17 +67,26 @@ class FlagsLoader:
                 flags = self._open()
             except ConfigurationError as exc:  # Retrying cannot fix a setting.
                 self.error = f"configuration error, not retrying: {exc}"
-                _log.critical("cannot load flags: %s; fix the setting and restart", exc)
+                _log.critical(
+                    "flagkit service: cannot load flags: %s; fix the setting and restart", exc
+                )
                 return
             except FlagkitError as exc:
                 self.error = str(exc)
-                _log.error("cannot load flags, retrying in %.0f s: %s", delay, exc)
+                _log.error("flagkit service: cannot load flags, retrying in %.0f s: %s", delay, exc)
+            except Exception as exc:  # A bug must not end the loader: report it, retry.
+                self.error = f"{type(exc).__name__}: {exc}"
+                _log.exception("flagkit service: cannot load flags, retrying in %.0f s", delay)
             else:
                 if self._stopping.is_set():
                     flags.close()
                     return
                 self.flags, self.error = flags, None
-                _log.info("serving flags version %s from %s", flags.version, flags.status.origin)
+                _log.info(
+                    "flagkit service: serving flags version %s from %s",
+                    flags.version,
+                    flags.status.origin,
+                )
                 return
             self._stopping.wait(delay)
             delay = min(delay * 2, MAX_RETRY)

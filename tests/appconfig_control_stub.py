@@ -16,19 +16,30 @@ content as the raw body, the 201 of the two create calls, lists ordered newest f
 rest-json parser reads them (``x-amzn-ErrorType`` header, JSON ``Message``), so that boto3
 raises ``ConflictException``, ``ResourceNotFoundException`` and ``BadRequestException``.
 
+Deployments progress as tests/appconfig_deployment_model.py describes: DEPLOYING,
+BAKING, COMPLETE over the strategy's duration and bake time, read from the stub's clock
+(``clock()`` plus what ``advance`` added, in seconds; a strategy minute lasts ``minute``
+of them; ``advance_on_get_deployment`` moves the clock before every GetDeployment answer,
+so a test follows a whole deployment poll by poll without sleeping). GetDeployment,
+StopDeployment (DELETE, ``Allow-Revert`` header, 202: ROLLED_BACK, or REVERTED for a
+COMPLETE one with ``AllowRevert``) and ``roll_back`` (an alarm's rollback) are served.
+A deployment in progress blocks another to the same environment (409 ConflictException).
+
 Simplified or guessed (GUESS): no SigV4 check; ids are made-up 7-character strings; a
-stale ``Latest-Version-Number`` (or ``LatestDeploymentNumber``) answers 409
-``ConflictException`` with an invented message (AWS documents the lock, not its error
-text); a feature-flag profile only checks that the content is a JSON object with
-``"version": "1"``; deployments are recorded as ``DEPLOYING`` and never progress, and a
-deployment in progress does not block another; predefined strategies have their names
-as ids.
+stale ``Latest-Version-Number`` (or ``LatestDeploymentNumber``), and a deployment started
+while another is in progress, answer 409 ``ConflictException`` with an invented message
+(AWS documents the lock, not its error text); StopDeployment of a deployment that is not
+DEPLOYING (without ``AllowRevert``) answers 400 ``BadRequestException`` with an invented
+message; a stopped deployment is ROLLED_BACK at once (no ROLLING_BACK in between); a
+feature-flag profile only checks that the content is a JSON object with ``"version":
+"1"``; predefined strategies have their names as ids.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,14 +47,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["AppConfigControlStub", "Recorded"]
-
-PREDEFINED_STRATEGIES = (
-    "AppConfig.AllAtOnce",
-    "AppConfig.Linear50PercentEvery30Seconds",
-    "AppConfig.Linear20PercentEvery6Minutes",
-    "AppConfig.Canary10Percent20Minutes",
+from tests.appconfig_deployment_model import (
+    IN_PROGRESS,
+    PREDEFINED_STRATEGIES,
+    Deployment,
+    Strategy,
 )
+
+__all__ = ["AppConfigControlStub", "Recorded"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class _Application:
     name: str
     environments: dict[str, str] = field(default_factory=dict)  # id -> name
     profiles: dict[str, _Profile] = field(default_factory=dict)
-    deployments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # env id ->
+    deployments: dict[str, list[Deployment]] = field(default_factory=dict)  # env id ->
 
 
 class _Error(Exception):
@@ -92,13 +103,26 @@ class _Error(Exception):
 class AppConfigControlStub:
     """An in-memory AppConfig control plane at `url`; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        minute: float = 60.0,
+        advance_on_get_deployment: float = 0.0,
+    ) -> None:
         self.applications: dict[str, _Application] = {}
-        self.strategies: dict[str, str] = {name: name for name in PREDEFINED_STRATEGIES}
+        self.strategies: dict[str, Strategy] = {s.id: s for s in PREDEFINED_STRATEGIES}
         self.requests: list[Recorded] = []
         self.before_create: Callable[[str, str], object] | None = None
         """Called as (application id, profile id) before a CreateHostedConfigurationVersion is
         handled, once: a test's stand-in for another push that wins the race."""
+        self.on_get_deployment: Callable[[Deployment], object] | None = None
+        """Called with the deployment before each GetDeployment answer (after the clock
+        moved): a test can `roll_back` it there, as an alarm would."""
+        self.minute = minute
+        self.advance_on_get_deployment = advance_on_get_deployment
+        self._clock = clock
+        self._offset = 0.0
         self._ids = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -154,30 +178,58 @@ class AppConfigControlStub:
         self.applications[app_id].profiles[profile.id] = profile
         return profile.id
 
-    def add_strategy(self, name: str) -> str:
-        """A new deployment strategy; returns its id."""
+    def add_strategy(
+        self,
+        name: str,
+        *,
+        duration: int = 0,
+        growth: float = 100.0,
+        growth_type: str = "LINEAR",
+        bake: int = 0,
+    ) -> str:
+        """A new deployment strategy (minutes, percent); returns its id."""
         strategy_id = self._new_id("dst")
-        self.strategies[strategy_id] = name
+        self.strategies[strategy_id] = Strategy(
+            strategy_id, name, duration, growth, growth_type, bake
+        )
         return strategy_id
+
+    def now(self) -> float:
+        """The stub's clock, in seconds."""
+        return self._clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the stub's clock on: deployments progress."""
+        self._offset += seconds
+
+    def roll_back(self, deployment: Deployment, triggered_by: str = "CLOUDWATCH_ALARM") -> None:
+        """End `deployment` as ROLLED_BACK now, as an alarm (or a user) would."""
+        deployment.end("ROLLED_BACK", self.now(), triggered_by)
 
     def add_version(self, app_id: str, profile_id: str, content: bytes) -> int:
         """A new hosted configuration version (application/json); returns its number."""
         return self._create_version(app_id, profile_id, content, "application/json", None, None)
 
-    def add_deployment(self, app_id: str, env_id: str, profile_id: str, version: int) -> int:
-        """A deployment of `version`, recorded as COMPLETE; returns its number."""
-        return int(
-            self._deploy(
-                app_id,
-                env_id,
-                {
-                    "DeploymentStrategyId": "AppConfig.AllAtOnce",
-                    "ConfigurationProfileId": profile_id,
-                    "ConfigurationVersion": str(version),
-                },
-                state="COMPLETE",
-            )["DeploymentNumber"]
+    def add_deployment(
+        self, app_id: str, env_id: str, profile_id: str, version: int, state: str = "COMPLETE"
+    ) -> int:
+        """A deployment of `version` that is COMPLETE (or ROLLED_BACK, or DEPLOYING: with
+        AppConfig.Linear20PercentEvery6Minutes, just started); returns its number."""
+        strategy = "AppConfig.Linear20PercentEvery6Minutes" if state == "DEPLOYING" else None
+        deployment = self._deploy(
+            app_id,
+            env_id,
+            {
+                "DeploymentStrategyId": strategy or "AppConfig.AllAtOnce",
+                "ConfigurationProfileId": profile_id,
+                "ConfigurationVersion": str(version),
+            },
         )
+        if state != "DEPLOYING":
+            deployment.started -= 24 * 60 * self.minute  # long over
+        if state in ("ROLLED_BACK", "REVERTED"):
+            deployment.end(state, deployment.started, "USER")
+        return deployment.number
 
     def versions(self, app_id: str, profile_id: str) -> list[tuple[int, bytes, str]]:
         """(number, content, content type) of every hosted version, oldest first."""
@@ -185,8 +237,11 @@ class AppConfigControlStub:
         return [(v.number, v.content, v.content_type) for v in profile.versions]
 
     def deployments(self, app_id: str, env_id: str) -> list[dict[str, Any]]:
-        """Every deployment to `env_id`, oldest first."""
-        return list(self.applications[app_id].deployments[env_id])
+        """Every deployment to `env_id` as GetDeployment answers it now, oldest first."""
+        return [
+            deployment.view(self.now(), self.minute)
+            for deployment in self.applications[app_id].deployments[env_id]
+        ]
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -231,44 +286,73 @@ class AppConfigControlStub:
         profile.versions.append(_Version(number, content, content_type, description))
         return number
 
-    def _deploy(
-        self, app_id: str, env_id: str, body: dict[str, Any], state: str = "DEPLOYING"
-    ) -> dict[str, Any]:
+    def _deploy(self, app_id: str, env_id: str, body: dict[str, Any]) -> Deployment:
         app = self._app(app_id)
         if env_id not in app.environments:
             raise _Error(404, "ResourceNotFoundException", f"Environment {env_id} not found")
-        strategy = body.get("DeploymentStrategyId")
-        if strategy not in self.strategies:
+        strategy = self.strategies.get(str(body.get("DeploymentStrategyId")))
+        if strategy is None:
             raise _Error(
-                404, "ResourceNotFoundException", f"DeploymentStrategy {strategy} not found"
+                404,
+                "ResourceNotFoundException",
+                f"DeploymentStrategy {body.get('DeploymentStrategyId')} not found",
             )
         profile = self._profile(app_id, str(body.get("ConfigurationProfileId")))
         version = str(body.get("ConfigurationVersion"))
         if not any(str(v.number) == version for v in profile.versions):
             raise _Error(400, "BadRequestException", f"Configuration version {version} not found")
         deployments = app.deployments[env_id]
-        current = deployments[-1]["DeploymentNumber"] if deployments else None
+        current = deployments[-1] if deployments else None
         latest = body.get("LatestDeploymentNumber")
-        if latest is not None and latest != current:
+        if latest is not None and latest != (current.number if current else None):
             raise _Error(
                 409,
                 "ConflictException",
-                f"LatestDeploymentNumber {latest} does not match the latest deployment {current}",
+                f"LatestDeploymentNumber {latest} does not match the latest deployment "
+                f"{current.number if current else None}",
             )
-        deployment = {
-            "ApplicationId": app_id,
-            "EnvironmentId": env_id,
-            "DeploymentStrategyId": strategy,
-            "ConfigurationProfileId": profile.id,
-            "DeploymentNumber": (current or 0) + 1,
-            "ConfigurationName": profile.name,
-            "ConfigurationLocationUri": profile.location,
-            "ConfigurationVersion": version,
-            "State": state,
-            **({"Description": body["Description"]} if "Description" in body else {}),
-        }
+        if current is not None and current.progress(self.now(), self.minute)[0] in IN_PROGRESS:
+            raise _Error(
+                409,
+                "ConflictException",
+                f"Deployment {current.number} is in progress for environment {env_id}",
+            )
+        deployment = Deployment(
+            application_id=app_id,
+            environment_id=env_id,
+            number=(current.number if current else 0) + 1,
+            profile_id=profile.id,
+            profile_name=profile.name,
+            location=profile.location,
+            version=version,
+            strategy=strategy,
+            started=self.now(),
+            description=body.get("Description"),
+        )
         deployments.append(deployment)
         return deployment
+
+    def _deployment(self, app_id: str, env_id: str, number: str) -> Deployment:
+        app = self._app(app_id)
+        if env_id not in app.deployments:
+            raise _Error(404, "ResourceNotFoundException", f"Environment {env_id} not found")
+        for deployment in app.deployments[env_id]:
+            if str(deployment.number) == number:
+                return deployment
+        raise _Error(404, "ResourceNotFoundException", f"Deployment {number} not found")
+
+    def _stop(self, deployment: Deployment, allow_revert: bool) -> None:
+        state = deployment.progress(self.now(), self.minute)[0]
+        if state == "DEPLOYING" or (allow_revert and state in IN_PROGRESS):
+            deployment.end("ROLLED_BACK", self.now(), "USER")
+        elif allow_revert and state == "COMPLETE":
+            deployment.end("REVERTED", self.now(), "USER")
+        else:
+            raise _Error(
+                400,
+                "BadRequestException",
+                f"Deployment {deployment.number} is {state} and cannot be stopped",
+            )
 
     def _handle(
         self, method: str, path: str, query: dict[str, list[str]], headers: Any, body: bytes
@@ -281,11 +365,7 @@ class AppConfigControlStub:
             items = [{"Id": a.id, "Name": a.name} for a in self.applications.values()]
             return self._page(items, query)
         if (method, route) == ("GET", "deploymentstrategies"):
-            items = [
-                {"Id": sid, "Name": name, "GrowthType": "LINEAR", "ReplicateTo": "NONE"}
-                for sid, name in self.strategies.items()
-            ]
-            return self._page(items, query)
+            return self._page([s.as_item() for s in self.strategies.values()], query)
         if (method, route) == ("GET", "applications/{}/environments"):
             app = self._app(ids[0])
             items = [
@@ -340,11 +420,31 @@ class AppConfigControlStub:
             app = self._app(ids[0])
             if ids[1] not in app.deployments:
                 raise _Error(404, "ResourceNotFoundException", f"Environment {ids[1]} not found")
-            return self._page(list(reversed(app.deployments[ids[1]])), query)
+            items = [
+                d.view(self.now(), self.minute, summary=True)
+                for d in reversed(app.deployments[ids[1]])
+            ]
+            return self._page(items, query)
         if (method, route) == ("POST", deployments_route):
             deployment = self._deploy(ids[0], ids[1], json.loads(body or b"{}"))
-            return 201, {"Content-Type": "application/json"}, json.dumps(deployment).encode()
+            return self._answer(201, deployment, at=deployment.started)
+        if (method, route) == ("GET", deployments_route + "/{}"):
+            self.advance(self.advance_on_get_deployment)
+            deployment = self._deployment(*ids)
+            if self.on_get_deployment is not None:
+                self.on_get_deployment(deployment)
+            return self._answer(200, deployment)
+        if (method, route) == ("DELETE", deployments_route + "/{}"):
+            deployment = self._deployment(*ids)
+            self._stop(deployment, headers.get("Allow-Revert", "false").lower() == "true")
+            return self._answer(202, deployment)
         raise _Error(404, "NotFoundException", f"no route for {method} {path}")
+
+    def _answer(
+        self, status: int, deployment: Deployment, at: float | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        view = deployment.view(self.now() if at is None else at, self.minute)
+        return status, {"Content-Type": "application/json"}, json.dumps(view).encode()
 
     def _version(
         self, app_id: str, profile_id: str, number: int, status: int
@@ -409,7 +509,7 @@ class AppConfigControlStub:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_DELETE = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -31,7 +31,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from flagkit.document import RESERVED_FLAG_KEYS
+from flagkit.document import DECLARED_ATTRIBUTES, RESERVED_FLAG_KEYS
+from flagkit.field_hints import likely_meant
 
 __all__ = [
     "ADDITIONS",
@@ -224,12 +225,21 @@ def _variant_values() -> st.SearchStrategy[Any]:
 
 @cache
 def attributes() -> st.SearchStrategy[dict[str, Any]]:
-    """A flag's own attributes: any key that is not a reserved field, any JSON value."""
+    """A flag's own attributes: any key that is not a reserved field, any JSON value.
+
+    Those one edit from a field's name (`tenant`, `percentge`) come with the
+    `declaredAttributes` that makes them attributes rather than typos.
+    """
     keys = st.one_of(
         st.sampled_from(["temperature", "bedrockModelId", "maxTokens", "tenant", "percentge"]),
         st.text(UTF8_CHARACTERS, max_size=12),
     ).filter(lambda key: key not in RESERVED_FLAG_KEYS)
-    return st.dictionaries(keys, json_values(), max_size=2)
+    return st.dictionaries(keys, json_values(), max_size=2).map(_declare_near_field_names)
+
+
+def _declare_near_field_names(attributes: dict[str, Any]) -> dict[str, Any]:
+    near = [name for name in attributes if likely_meant(name, sorted(RESERVED_FLAG_KEYS))]
+    return {**attributes, DECLARED_ATTRIBUTES: near} if near else attributes
 
 
 @cache
@@ -476,6 +486,8 @@ BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
     "offVariant": _BAD_NAMES,
     "split": ({}, [], 1),
     "split.*": (-1, 1.5, 1_000_001, "1", True, None),
+    "declaredAttributes": ("tenant", {}),
+    "declaredAttributes[]": ("", _TOO_LONG, 1),
     "rules": ({}, "eu"),
     "rules[]": ([], "eu", {}),
     "id": _BAD_NAMES,

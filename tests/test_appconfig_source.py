@@ -297,8 +297,9 @@ def test_an_invalid_document_is_rejected_once_then_a_good_one_swapped_in(
     assert answers(flags) == answers_of(V1)
     assert waiter.calls == []
     assert flagkit_warnings(caplog) == [
-        f"flagkit: rejected flag document version 2 from {SOURCE}; still serving version 1:\n"
-        + BAD_MESSAGE
+        f"flagkit: rejected flag document version 2 from {SOURCE}; still serving version 1: "
+        "checkout.enabled: \"yes\" is not of type 'boolean'; "
+        "search.percentage: 300 is greater than the maximum of 100"
     ]
 
     endpoint.deploy(APP, ENV, PROFILE, V3)

@@ -49,13 +49,16 @@ def test_validate_reports_semantic_errors_and_warnings(tmp_path: Path) -> None:
         {"a": {"enabled": True, "requires": ["b"]}, "b": {"enabled": True, "requires": ["a"]}},
     )
     typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "percentge": 5}})
-    result = run_flagkit("validate", cyclic, typo)
+    metadata = write(tmp_path, "metadata.json", {"_segment": {}, "a": {"enabled": True}})
+    result = run_flagkit("validate", cyclic, typo, metadata)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[:2] == [
+    assert result.stdout.splitlines()[:3] == [
         f"{cyclic}: error: a.requires: cycle of prerequisites: a -> b -> a",
-        f'{typo}: warning: a.percentge: did you mean "percentage"? (kept as an attribute)',
+        f'{typo}: error: a.percentge: unknown field, did you mean "percentage"? (if it is an '
+        'attribute, declare it: "declaredAttributes": ["percentge"])',
+        f'{metadata}: warning: _segment: unknown key; did you mean "_segments"?',
     ]
-    assert result.stdout.splitlines()[2].startswith(f"{typo}: ok, 1 flag")
+    assert result.stdout.splitlines()[3].startswith(f"{metadata}: ok, 1 flag")
 
 
 def test_validate_reports_unreadable_files(tmp_path: Path) -> None:

@@ -73,12 +73,12 @@ def test_reference_validation_example_prints_what_flagkit_validate_prints(
 ) -> None:
     validation = section(REFERENCE.read_text(encoding="utf-8"), "## Validation")
     documents = re.findall(r"this `([\w.-]+\.json)`:\n\n```json\n(.*?)```", validation, re.S)
-    assert [name for name, _ in documents] == ["flags.json", "fixed.json"]
+    assert [name for name, _ in documents] == ["flags.json", "fixed.json", "final.json"]
     for name, content in documents:
         (tmp_path / name).write_text(content, encoding="utf-8")
     sessions = [block for block in fenced_blocks(validation, "") if block.startswith("$ ")]
-    assert len(sessions) == 2
-    for session, expected_status in zip(sessions, [1, 0], strict=True):
+    assert len(sessions) == 3
+    for session, expected_status in zip(sessions, [1, 1, 0], strict=True):
         command, *printed = session.splitlines()
         result = subprocess.run(
             [FLAGKIT, *command.removeprefix("$ flagkit ").split()],

@@ -1160,3 +1160,26 @@ def test_exclusion_only_flag_is_static_and_needs_no_id() -> None:
             "static",
         )
     assert not flags.enabled("f", "initech")
+
+
+@pytest.mark.parametrize("test", ["in", "equals", "notIn"])
+def test_a_tenant_attribute_nested_thousands_of_lists_deep_never_raises(test: str) -> None:
+    operand: Any = ["x"] if test in ("in", "notIn") else "x"
+    flags = Flags.from_dict(
+        {
+            "a": {
+                "enabled": True,
+                "rules": [{"when": [{"attribute": "tags", test: operand}], "serve": True}],
+            }
+        }
+    )
+    nested: Any = "x"
+    for _ in range(5_000):  # deeper than Python's recursion limit
+        nested = [nested]
+    evaluation = flags.evaluate("a", Tenant("acme", attributes={"tags": nested}))
+    assert evaluation.error_code is None
+    # A list attribute matches when any element (at any depth) does, as before.
+    assert evaluation.enabled is (test != "notIn")
+    assert flags.enabled("a", Tenant("acme", attributes={"tags": [["y"], ["x"]]})) is (
+        test != "notIn"
+    )

@@ -24,6 +24,7 @@ from flagkit import DocumentError, ErrorCode, Flags, Reason, SourceError
 from flagkit.openfeature import FlagkitProvider
 from flagkit.sources.base import Snapshot
 from flagkit.sources.memory import MemorySource
+from flagkit.sources.snapshot import content_version
 from tests.helpers import run_python
 from tests.strategies import tenant_ids
 
@@ -515,10 +516,9 @@ def test_configuration_changed_lists_the_changed_flags(tmp_path: Path) -> None:
     assert client.get_boolean_value("killed", False, ctx("acme")) is True
 
 
-def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Path) -> None:
-    path = tmp_path / "flags.json"
-    path.write_text(json.dumps(DOC), encoding="utf-8")
-    flags = Flags.from_file(path)
+def following(flags: Flags) -> tuple[OpenFeatureClient, EventLog]:
+    """A client of a provider on `flags`, and the log of its STALE, READY and CHANGED events,
+    once the SDK's own READY is in it."""
     api.set_provider_and_wait(FlagkitProvider(flags))
     client = api.get_client()
     events = EventLog(
@@ -528,9 +528,18 @@ def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Pa
         ProviderEvent.PROVIDER_CONFIGURATION_CHANGED,
     )
     events.wait_for(ProviderEvent.PROVIDER_READY)  # the SDK's, on set_provider
+    return client, events
+
+
+def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(DOC), encoding="utf-8")
+    flags = Flags.from_file(path)
+    client, events = following(flags)
     start = events.mark()
 
     path.write_text('{"featureA": {"enabled": "yes"}}', encoding="utf-8")
+    rejected = content_version(path.read_bytes())
     with pytest.raises(DocumentError):
         flags.refresh()
     # The failure is noticed at the next evaluation, which still answers from the old document.
@@ -538,8 +547,8 @@ def test_invalid_document_makes_the_provider_stale_until_a_good_one(tmp_path: Pa
     stale = events.wait_for(ProviderEvent.PROVIDER_STALE, after=start)
     assert client.get_provider_status() is ProviderStatus.STALE
     assert stale.message == (
-        f"serving version {flags.version} from file:{path}; last refresh of file:{path} "
-        "failed: featureA.enabled: \"yes\" is not of type 'boolean'"
+        f"serving version {flags.version} from file:{path}; version {rejected} was rejected; "
+        f"last refresh of file:{path} failed: featureA.enabled: \"yes\" is not of type 'boolean'"
     )
 
     recovered = events.mark()
@@ -581,6 +590,64 @@ def test_source_error_is_stale_and_recovery_is_ready() -> None:
     assert ready.message == f"serving version {flags.version} from flaky"
     assert client.get_provider_status() is ProviderStatus.READY
     assert events.names()[start:] == ["PROVIDER_STALE", "PROVIDER_READY"]
+
+
+class ScriptedSource:
+    """Answers each fetch with the next of `answers`: a document, None ("unchanged") or an
+    exception to raise; "unchanged" once they run out."""
+
+    description = "scripted"
+
+    def __init__(self, *answers: Snapshot | Exception | None) -> None:
+        self.answers = list(answers)
+
+    def fetch(self) -> Snapshot | None:
+        answer = self.answers.pop(0) if self.answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_rejection_keeps_the_provider_stale_through_errors_and_unchanged_polls() -> None:
+    """Rejected, then a transient error, then "unchanged" twice: STALE once, no READY until
+    a good document is in."""
+    bad = {"featureA": {"enabled": "yes"}}
+    problem = "featureA.enabled: \"yes\" is not of type 'boolean'"
+    source = ScriptedSource(MemorySource(DOC, version="1").fetch())
+    flags = Flags(source)
+    client, events = following(flags)
+    start = events.mark()
+    source.answers = [
+        MemorySource(bad, version="2").fetch(),
+        SourceError("scripted: throttled", retryable=True),
+        None,
+        None,
+        MemorySource({**DOC, "killed": {"enabled": True}}, version="3").fetch(),
+    ]
+
+    with pytest.raises(DocumentError):
+        flags.refresh()
+    stale = events.wait_for(ProviderEvent.PROVIDER_STALE, after=start)
+    assert stale.message == (
+        f"serving version 1 from scripted; version 2 was rejected; "
+        f"last refresh of scripted failed: {problem}"
+    )
+    with pytest.raises(SourceError):
+        flags.refresh()
+    assert flags.refresh() is False
+    assert flags.refresh() is False
+    assert client.get_boolean_value("killed", True, ctx("acme")) is False  # version 1 answers
+    assert client.get_provider_status() is ProviderStatus.STALE
+    assert events.names()[start:] == ["PROVIDER_STALE"]
+
+    assert flags.refresh() is True
+    events.wait_for(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, after=start)
+    assert events.names()[start:] == [
+        "PROVIDER_STALE",
+        "PROVIDER_READY",
+        "PROVIDER_CONFIGURATION_CHANGED",
+    ]
+    assert client.get_provider_status() is ProviderStatus.READY
 
 
 def test_serving_the_fallback_is_error_until_the_source_answers() -> None:

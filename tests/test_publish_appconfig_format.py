@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flagkit._schema_check import ecma_pattern
 from flagkit.client import Flags
 from flagkit.document import RESERVED_FLAG_KEYS, check_document
 from flagkit.errors import DocumentError
@@ -24,6 +24,7 @@ from flagkit.publish import (
     is_definition,
     load_flag_document,
 )
+from flagkit.schema import FLAG_KEY_PATTERN
 from tests import strategies
 from tests.conftest import EXAMPLES
 from tests.helpers import run_flagkit, write
@@ -218,7 +219,7 @@ def satisfies(value: Any, constraints: Mapping[str, Any]) -> bool:
         if not isinstance(value, str):
             return False
         pattern = constraints.get("pattern")
-        return (pattern is None or re.search(pattern, value) is not None) and (
+        return (pattern is None or ecma_pattern(pattern).search(value) is not None) and (
             "enum" not in constraints or value in constraints["enum"]
         )
     elements = constraints.get("elements")
@@ -279,24 +280,157 @@ def test_appconfig_definition_types_every_attribute() -> None:
     }
     flag = definition["flags"]["featureA"]
     constraints = {name: spec["constraints"] for name, spec in flag["attributes"].items()}
-    strings = {"type": "array", "elements": {"type": "string"}}
+    tenant_ids = {"type": "array", "elements": {"type": "string", "pattern": TEXT_1_TO_256}}
     assert constraints == {
-        "tenants": strings,
-        "excludedTenants": strings,
-        "tiers": strings,
+        "tenants": tenant_ids,
+        "excludedTenants": tenant_ids,
+        "tiers": tenant_ids,
         "percentage": {"type": "number", "minimum": 0, "maximum": 100},
         "requires": {
             "type": "array",
-            "elements": {"type": "string", "pattern": "^[a-z][a-zA-Z0-9_-]{0,63}$"},
+            "elements": {"type": "string", "enum": ["payments", "searchV2"]},
         },
         "temperature": {"type": "number"},
-        "regions": strings,
+        "regions": {"type": "array", "elements": {"type": "string"}},
         "limits": {"type": "array", "elements": {"type": "number"}},
         "beta": {"type": "boolean"},
     }
+    search = definition["flags"]["searchV2"]["attributes"]
+    assert search["stickiness"]["constraints"] == {"type": "string", "pattern": TEXT_1_TO_256}
+    assert search["salt"]["constraints"] == {"type": "string", "pattern": TEXT_0_TO_256}
     assert definition["flags"]["payments"]["name"] == "payments"
     assert definition["flags"]["payments"]["description"] == "Group kill switch."
     assert set(definition["flags"]["searchV2"]["attributes"]) >= {"stickiness", "salt"}
+
+
+TEXT_1_TO_256 = "^(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[\\s\\S]){1,256}$"
+TEXT_0_TO_256 = TEXT_1_TO_256.replace("{1,256}", "{0,256}")
+
+
+def constraints_of(definition: Mapping[str, Any], key: str, name: str) -> Mapping[str, Any]:
+    constraints: Mapping[str, Any] = definition["flags"][key]["attributes"][name]["constraints"]
+    return constraints
+
+
+def flagkit_accepts(document: Mapping[str, Any]) -> bool:
+    try:
+        check_document(json.loads(json.dumps(document)))
+    except DocumentError:
+        return False
+    return True
+
+
+# Values flagkit refuses that the console's constraints let through before they were
+# tightened: (flag, attribute, value). Each is put in BOOLEAN_EXAMPLE in place of the
+# valid value the definition was made from.
+REFUSED_BY_BOTH = [
+    ("featureA", "requires", ["paymnts"]),
+    ("featureA", "requires", ["featureA"]),  # a flag requiring itself: a cycle
+    ("featureA", "tenants", [""]),
+    ("featureA", "tenants", ["x" * 257]),
+    ("featureA", "excludedTenants", ["acme", ""]),
+    ("featureA", "tiers", [""]),
+    ("searchV2", "stickiness", ""),
+    ("searchV2", "salt", "s" * 257),
+]
+
+
+@pytest.mark.parametrize(("key", "name", "value"), REFUSED_BY_BOTH)
+def test_the_console_refuses_what_flagkit_refuses(key: str, name: str, value: Any) -> None:
+    definition = appconfig_definition(BOOLEAN_EXAMPLE)
+    edited = json.loads(json.dumps(BOOLEAN_EXAMPLE))
+    edited[key][name] = value
+    assert not flagkit_accepts(edited)
+    assert not satisfies(value, constraints_of(definition, key, name))
+    assert satisfies(BOOLEAN_EXAMPLE[key][name], constraints_of(definition, key, name))
+
+
+TEXTS = st.text(strategies.UTF8_CHARACTERS, max_size=4) | st.text(
+    strategies.UTF8_CHARACTERS, min_size=254, max_size=258
+)
+
+
+@given(text=TEXTS, astral=st.booleans())
+def test_text_constraints_accept_exactly_what_flagkit_accepts(text: str, astral: bool) -> None:
+    """Tenant ids, tiers, stickiness and salt: the console and flagkit agree on every text
+    (lengths count characters, a character outside the BMP once, as flagkit counts them)."""
+    if astral:
+        text = "\U0001f600" * len(text)
+    definition = appconfig_definition(BOOLEAN_EXAMPLE)
+    for key, name, value in [
+        ("featureA", "tenants", [text]),
+        ("featureA", "excludedTenants", [text]),
+        ("featureA", "tiers", [text]),
+        ("searchV2", "stickiness", text),
+        ("searchV2", "salt", text),
+    ]:
+        edited = json.loads(json.dumps(BOOLEAN_EXAMPLE))
+        edited[key][name] = value
+        console = satisfies(value, constraints_of(definition, key, name))
+        assert console == flagkit_accepts(edited), (key, name, len(text))
+
+
+@given(percentage=st.floats(-1, 101, allow_nan=False) | st.integers(-5, 105))
+def test_only_the_validator_checks_a_percentages_steps(percentage: float) -> None:
+    """AppConfig's number constraints have an integer minimum and maximum and nothing else:
+    the console and flagkit disagree only on a percentage finer than 0.01."""
+    definition = appconfig_definition(BOOLEAN_EXAMPLE)
+    console = satisfies(percentage, constraints_of(definition, "featureA", "percentage"))
+    edited = json.loads(json.dumps(BOOLEAN_EXAMPLE))
+    edited["featureA"]["percentage"] = percentage
+    flagkit = flagkit_accepts(edited)
+    finer_than_a_hundredth = abs(percentage * 100 - round(percentage * 100)) > 1e-6
+    assert console == (flagkit or (finer_than_a_hundredth and 0 <= percentage <= 100))
+    assert not flagkit or console
+
+
+def test_prerequisites_are_any_flag_key_when_too_many_flags_exist_to_list() -> None:
+    """AppConfig's enum holds at most 100 values; beyond, a prerequisite is any flag key."""
+    many: dict[str, Any] = {f"flag{index}": {"enabled": True} for index in range(102)}
+    many["flag0"]["requires"] = ["flag1"]
+    pattern = {"type": "array", "elements": {"type": "string", "pattern": FLAG_KEY_PATTERN}}
+    assert constraints_of(appconfig_definition(many), "flag0", "requires") == pattern
+    del many["flag101"]
+    listed = constraints_of(appconfig_definition(many), "flag0", "requires")
+    assert listed == {
+        "type": "array",
+        "elements": {"type": "string", "enum": [f"flag{index}" for index in range(1, 101)]},
+    }
+
+
+def test_rfc_3339_attributes_keep_their_form_in_the_console() -> None:
+    document = {
+        "a": {
+            "enabled": True,
+            "sunset": "2026-03-01T09:30:00Z",
+            "launch": "2026-03-01",
+            "note": "2026-03-01 or later",
+        }
+    }
+    definition = appconfig_definition(document)
+    check_appconfig_definition(definition)
+    sunset, launch = (
+        constraints_of(definition, "a", "sunset"),
+        constraints_of(definition, "a", "launch"),
+    )
+    assert constraints_of(definition, "a", "note") == {"type": "string"}
+    for good in [
+        "2026-03-01T09:30:00Z",
+        "2027-12-31t23:59:60.123+05:30",
+        "2026-02-28T00:00:00-00:00",
+    ]:
+        assert satisfies(good, sunset), good
+    for bad in [
+        "tomorrow",
+        "2026-03-01",
+        "2026-13-01T09:30:00Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01T09:30:00",
+    ]:
+        assert not satisfies(bad, sunset), bad
+    assert satisfies("2030-01-31", launch)
+    assert not satisfies("2030-01-32", launch)
+    assert not satisfies("\u0662\u0660\u0663\u0660-01-31", launch)  # Arabic-Indic digits
 
 
 def test_appconfig_definition_refuses_what_only_a_freeform_profile_holds() -> None:

@@ -405,29 +405,6 @@ def test_names_that_do_not_resolve_say_what_exists(
     assert str(raised.value) == message
 
 
-def test_a_strategy_name_resolves_to_its_id(aws_env: None) -> None:
-    client = stub_client(aws_env)
-    with Stubber(client) as stub:
-        stub.add_response("list_applications", {"Items": [{"Id": "app0001", "Name": "shop"}]})
-        stub.add_response("list_environments", {"Items": [{"Id": "env0001", "Name": "prod"}]})
-        stub.add_response("list_configuration_profiles", {"Items": FREEFORM})
-        stub.add_response(
-            "list_deployment_strategies", {"Items": [{"Id": "dst0001", "Name": "canary"}]}
-        )
-        stub.add_response("list_hosted_configuration_versions", {"Items": []})
-        stub.add_response("list_deployments", {"Items": []})
-        result = push(
-            BOOL_NEW,
-            application="shop",
-            environment="prod",
-            profile="flags",
-            strategy="canary",
-            dry_run=True,
-            client=client,
-        )
-    assert (result.strategy_id, result.strategy_name) == ("dst0001", "canary")
-
-
 def test_no_region_is_a_clear_error(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(PublishError, match=r"^no AWS region for AppConfig: pass --region"):
@@ -451,3 +428,46 @@ def test_importing_flagkit_loads_no_publish_module() -> None:
     loaded = modules_loaded_by("flagkit")
     assert "flagkit" in loaded
     assert [name for name in loaded if name.startswith("flagkit.publish")] == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "listed", "expected_id", "gradual", "described"),
+    [
+        ("canary", [{"Id": "dst0001", "Name": "canary"}], "dst0001", False,
+         "to every client at once"),
+        ("AppConfig.AllAtOnce", [], "AppConfig.AllAtOnce", False,
+         "to every client at once, then a 10-minute bake"),
+        ("AppConfig.Canary10Percent20Minutes", [], "AppConfig.Canary10Percent20Minutes", True,
+         "10% of clients per step (exponential) over 20 minutes, then a 10-minute bake"),
+    ],
+    ids=["by-name", "predefined", "predefined-gradual"],
+)  # fmt: skip
+def test_a_strategy_resolves_to_its_id_with_how_it_rolls_out(
+    aws_env: None,
+    strategy: str,
+    listed: list[dict[str, str]],
+    expected_id: str,
+    gradual: bool,
+    described: str,
+) -> None:
+    """By name or id; AppConfig's list may leave the predefined ones out: push knows them."""
+    client = stub_client(aws_env)
+    with Stubber(client) as stub:
+        stub.add_response("list_applications", {"Items": [{"Id": "app0001", "Name": "shop"}]})
+        stub.add_response("list_environments", {"Items": [{"Id": "env0001", "Name": "prod"}]})
+        stub.add_response("list_configuration_profiles", {"Items": FREEFORM})
+        stub.add_response("list_deployment_strategies", {"Items": listed})
+        stub.add_response("list_hosted_configuration_versions", {"Items": []})
+        stub.add_response("list_deployments", {"Items": []})
+        result = push(
+            BOOL_NEW,
+            application="shop",
+            environment="prod",
+            profile="flags",
+            strategy=strategy,
+            dry_run=True,
+            client=client,
+        )
+    assert result.strategy is not None
+    assert (result.strategy_id, result.strategy.gradual) == (expected_id, gradual)
+    assert result.strategy.describe() == described

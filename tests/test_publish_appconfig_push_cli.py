@@ -8,17 +8,17 @@ where both implement an operation.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from flagkit.publish import FEATURE_FLAGS_TYPE, appconfig_definition
 from tests.appconfig_control_stub import AppConfigControlStub
+from tests.control_cli import flagkit_cli, on_terminal
 from tests.helpers import run_flagkit, write
 from tests.publish_data import BOOL_NEW, BOOL_OLD, NOT_UNICODE, TENANTS_FILE
 
@@ -32,24 +32,8 @@ def control() -> Iterator[AppConfigControlStub]:
         yield served
 
 
-def cli_env() -> dict[str, str]:
-    """The console script's environment: fake credentials, nothing from this machine."""
-    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    return keep | {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-        "NO_PROXY": "127.0.0.1",
-    }
-
-
 def push_cli(control: AppConfigControlStub, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return run_flagkit(
-        "push", *args, "--endpoint-url", control.url, "--region", "us-east-1", env=cli_env()
-    )
+    return flagkit_cli(control, "push", *args)
 
 
 def test_cli_push_creates_and_deploys_a_first_version(
@@ -60,8 +44,9 @@ def test_cli_push_creates_and_deploys_a_first_version(
     profile = control.add_profile(app, "flags")
     source = write(tmp_path, "flags.json", BOOL_NEW)
     result = push_cli(
-        control, source, "--application", "shop", "--environment", "prod", "--profile", "flags"
-    )
+        control, source, "--application", "shop", "--environment", "prod", "--profile", "flags",
+        "--yes",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"target: application 'shop' ({app}), environment 'prod' ({env}), profile 'flags' "
@@ -107,6 +92,7 @@ def test_cli_push_to_a_feature_flag_profile_diffs_against_the_deployed_version(
         tenants,
         "--description",
         "globex joins",
+        "--yes",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [
@@ -154,8 +140,9 @@ def test_cli_push_that_loses_a_race_exits_1_and_says_to_rerun(
     control.before_create = lambda a, p: control.add_version(a, p, b'{"other": {"enabled": true}}')
     source = write(tmp_path, "flags.json", BOOL_NEW)
     result = push_cli(
-        control, source, "--application", "shop", "--environment", "prod", "--profile", "flags"
-    )
+        control, source, "--application", "shop", "--environment", "prod", "--profile", "flags",
+        "--yes",
+    )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr == (
         f"flagkit push: error: another hosted configuration version of profile 'flags' "
@@ -253,3 +240,154 @@ def test_the_loopback_stub_answers_like_moto_where_both_implement_appconfig(
         assert answers[0] == answers[1]
     finally:
         stub_client.close()
+
+
+# -- push is careful: nothing to deploy, confirmation -------------------------------------------
+
+
+def deployed_profile(
+    control: AppConfigControlStub, kind: str, stored: bytes
+) -> tuple[str, str, str]:
+    """Application 'shop', environment 'prod', profile 'flags' of `kind`, with `stored` as
+    version 1 deployed (COMPLETE); their ids."""
+    app = control.add_application("shop")
+    env = control.add_environment(app, "prod")
+    profile = control.add_profile(app, "flags", kind)
+    control.add_version(app, profile, stored)
+    control.add_deployment(app, env, profile, 1)
+    return app, env, profile
+
+
+TARGET = ("--application", "shop", "--environment", "prod", "--profile", "flags")
+
+
+def console_saved(document: dict[str, Any]) -> str:
+    """The definition of `document` as the console saves it: timestamped, compact, sorted."""
+    definition = appconfig_definition(document)
+    for part in ("flags", "values"):
+        for entry in definition[part].values():
+            entry |= {"_createdAt": "2024-05-01T10:00:00Z", "_updatedAt": "2024-05-02T09:30:00Z"}
+    return json.dumps(definition, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored"),
+    [
+        (FEATURE_FLAGS_TYPE, console_saved(BOOL_OLD)),
+        ("AWS.Freeform", '{"featureA":{"tenants":["acme"],"enabled":true}}'),
+    ],
+    ids=["feature-flags", "freeform"],
+)
+def test_cli_push_of_the_deployed_document_deploys_nothing_unless_forced(
+    tmp_path: Path, control: AppConfigControlStub, kind: str, stored: str
+) -> None:
+    app, env, _ = deployed_profile(control, kind, stored.encode())
+    source = write(tmp_path, "flags.json", BOOL_OLD)
+    result = push_cli(control, source, *TARGET)  # no --yes: nothing to confirm
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1:] == [
+        "compared with: deployed version 1",
+        "summary: no flag differs; no tenants given, so which tenants are affected is unknown",
+        f"nothing to deploy: {source} equals deployed version 1 (pass --force to deploy it again)",
+    ]
+    assert [r.method for r in control.requests] == ["GET"] * len(control.requests)
+
+    forced = push_cli(control, source, *TARGET, "--force", "--yes")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.splitlines()[-2:] == [
+        "created: hosted configuration version 2 of profile 'flags'",
+        "deployed: deployment 2 of version 2 to environment 'prod' with AppConfig.AllAtOnce "
+        "(state DEPLOYING)",
+    ]
+    assert [d["ConfigurationVersion"] for d in control.deployments(app, env)] == ["1", "2"]
+
+
+def test_cli_push_compares_a_feature_flag_profile_in_its_own_form(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    """A definition whose attribute constraints differ (looser, as an older flagkit or the
+    console wrote them) is not the deployed one, though both read as the same document."""
+    definition = appconfig_definition(BOOL_OLD)
+    del definition["flags"]["featureA"]["attributes"]["percentage"]["constraints"]
+    app, env, _ = deployed_profile(control, FEATURE_FLAGS_TYPE, json.dumps(definition).encode())
+    source = write(tmp_path, "flags.json", BOOL_OLD)
+    result = push_cli(control, source, *TARGET, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2:] == [
+        "summary: no flag differs; no tenants given, so which tenants are affected is unknown",
+        "created: hosted configuration version 2 of profile 'flags'",
+        "deployed: deployment 2 of version 2 to environment 'prod' with AppConfig.AllAtOnce "
+        "(state DEPLOYING)",
+    ]
+    assert [d["ConfigurationVersion"] for d in control.deployments(app, env)] == ["1", "2"]
+
+
+def test_cli_push_without_a_terminal_or_yes_refuses_after_showing_the_impact(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    app, _, profile = deployed_profile(control, "AWS.Freeform", json.dumps(BOOL_OLD).encode())
+    source = write(tmp_path, "flags.json", BOOL_NEW)
+    result = push_cli(control, source, *TARGET)
+    assert result.returncode == 2
+    assert result.stdout.splitlines()[1:] == [
+        "compared with: deployed version 1",
+        "featureA: changed: percentage, tenants",
+        "summary: 1 flag differs (0 added, 0 removed, 1 changed); no tenants given, so which "
+        "tenants are affected is unknown",
+    ]
+    assert result.stderr == (
+        "flagkit push: error: not changing anything without a confirmation: stdin is not a "
+        "terminal, so there is no one to ask; pass --yes to go ahead without asking, or "
+        "--dry-run to see the impact only\n"
+    )
+    assert [r.method for r in control.requests] == ["GET"] * len(control.requests)
+    assert len(control.versions(app, profile)) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "ending", "versions"),
+    [
+        ("y", 0, "deployed: deployment 2 of version 2 to environment 'prod' with "
+         "AppConfig.AllAtOnce (state DEPLOYING)", [1, 2]),
+        ("yes", 0, "deployed: deployment 2 of version 2 to environment 'prod' with "
+         "AppConfig.AllAtOnce (state DEPLOYING)", [1, 2]),
+        ("sure", 1, "cancelled: nothing created or deployed", [1]),
+    ],
+)  # fmt: skip
+def test_cli_push_on_a_terminal_asks_before_deploying(
+    tmp_path: Path,
+    control: AppConfigControlStub,
+    answer: str,
+    status: int,
+    ending: str,
+    versions: list[int],
+) -> None:
+    app, env, profile = deployed_profile(control, "AWS.Freeform", json.dumps(BOOL_OLD).encode())
+    source = write(tmp_path, "flags.json", BOOL_NEW)
+    terminal = on_terminal(control, answer, "push", source, *TARGET)
+    assert terminal.before_answer.splitlines()[-1] == (
+        "Deploy version 2 to prod with AppConfig.AllAtOnce? [y/N] "
+    )
+    assert "featureA: changed: percentage, tenants" in terminal.before_answer
+    assert terminal.after_answer.splitlines()[-1] == ending
+    assert terminal.returncode == status
+    assert [number for number, _, _ in control.versions(app, profile)] == versions
+    assert len(control.deployments(app, env)) == len(versions)
+
+
+def test_cli_push_while_a_deployment_is_in_progress_creates_nothing(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    app, env, profile = deployed_profile(control, "AWS.Freeform", json.dumps(BOOL_OLD).encode())
+    control.add_version(app, profile, json.dumps({"other": {"enabled": True}}).encode())
+    control.add_deployment(app, env, profile, 2, state="DEPLOYING")
+    source = write(tmp_path, "flags.json", BOOL_NEW)
+    result = push_cli(control, source, *TARGET, "--yes")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == "compared with: deployed version 2"
+    assert result.stderr == (
+        "flagkit push: error: deployment 2 to environment 'prod' is DEPLOYING (20% of clients); "
+        "AppConfig takes one deployment per environment at a time, so nothing was created or "
+        "deployed: wait for it to end, or stop it, then re-run flagkit push\n"
+    )
+    assert [number for number, _, _ in control.versions(app, profile)] == [1, 2]

@@ -21,10 +21,10 @@ from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, forma
 from tests import strategies
 from tests.appconfig_control_stub import AppConfigControlStub
 from tests.conftest import REPO
+from tests.control_cli import flagkit_cli
 from tests.helpers import FLAGKIT, run_command, run_flagkit, write
 from tests.markdown_text import fenced_blocks
 from tests.publish_data import TENANTS_FILE
-from tests.test_publish_appconfig_push_cli import cli_env
 
 OLD: dict[str, Any] = {
     "payments": {"enabled": True},
@@ -152,7 +152,7 @@ def test_format_diff_caps_the_ids_unless_told_not_to() -> None:
 
 def test_diffing_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     """The documents' warnings are the caller's to print; the diff builds no `Flags` to log them."""
-    typo = {"a": {"enabled": True, "tenant": ["acme"]}}
+    typo = {"_segment": {}, "a": {"enabled": True}}
     with caplog.at_level(logging.DEBUG):
         diff = diff_documents(typo, typo, (Tenant("acme"),))
     assert (diff.flags, caplog.records) == ((), [])
@@ -298,10 +298,10 @@ def test_cli_diff_caps_ids_unless_all(tmp_path: Path) -> None:
 
 
 def test_cli_diff_prints_each_documents_warnings_once(tmp_path: Path) -> None:
-    typo = write(tmp_path, "typo.json", {"a": {"enabled": True, "tenant": ["acme"]}})
+    typo = write(tmp_path, "typo.json", {"_segment": {}, "a": {"enabled": True}})
     result = run_flagkit("diff", typo, typo, "--tenants", write(tmp_path, "t.txt", "acme\n"))
     assert result.returncode == 0
-    warning = 'a.tenant: did you mean "tenants"? (kept as an attribute)'
+    warning = '_segment: unknown key; did you mean "_segments"?'
     assert result.stderr.splitlines() == [f"{typo}: warning: {warning}"] * 2
     assert result.stdout == "summary: no flag differs; a different answer for 0 of 1 tenant\n"
 
@@ -489,11 +489,10 @@ def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
         control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
         control.add_deployment(app, env, profile, 1)
         source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
-        result = run_flagkit(
-            "push", source, "--application", "shop", "--environment", "prod",
+        result = flagkit_cli(
+            control, "push", source, "--application", "shop", "--environment", "prod",
             "--profile", "flags", "--tenants", write(tmp_path, "t.txt", TENANTS_FILE),
-            "--dry-run", "--endpoint-url", control.url, "--region", "us-east-1",
-            env=cli_env(),
+            "--dry-run",
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[2:5] == [

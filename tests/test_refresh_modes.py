@@ -123,6 +123,13 @@ class flags_closed_by_hand:
         self.flags.close()
 
 
+def await_next_poll(endpoint: AppConfigEndpoint) -> None:
+    """Wait out the poll interval the endpoint advertised with the thread's last poll: until
+    then refresh() shares that poll and sends none (AppConfig would refuse it)."""
+    due = time.monotonic() + endpoint.poll_interval
+    assert wait_until(lambda: time.monotonic() >= due, timeout=endpoint.poll_interval + 1)
+
+
 # -- close() while a fetch or a callback is under way -------------------------------------------
 
 
@@ -202,6 +209,7 @@ def test_close_waits_for_a_running_callback_and_starts_no_other(
     flags.on_change(waiter)
     endpoint.deploy(APP, ENV, PROFILE, V2)
     assert entered.wait(5)  # the thread swapped V2 in and is running the first callback
+    await_next_poll(endpoint)
     endpoint.deploy(APP, ENV, PROFILE, V3)
     assert flags.refresh() is True  # V3 is in; its announcement waits for the one under way
 
@@ -254,6 +262,7 @@ def test_callbacks_see_the_swaps_in_order_when_refresh_races_the_thread(
         flags.on_change(callback)
     endpoint.deploy(APP, ENV, PROFILE, V2)
     assert entered.wait(5)  # the thread swapped V2 in and is inside the first callback
+    await_next_poll(endpoint)
 
     endpoint.deploy(APP, ENV, PROFILE, V3)
     began = time.monotonic()
@@ -428,12 +437,10 @@ def test_on_read_reads_within_the_interval_do_not_fetch(
     assert endpoint.count(GET_CONFIGURATION) == 1
     assert flags.version == "1"
 
-    # refresh() fetches whenever it is called.
-    assert flags.refresh() is True
-    assert endpoint.count(GET_CONFIGURATION) == 2
+    # refresh() shares the reads' polls: nothing is sent before AppConfig's 30 s are over.
     assert flags.refresh() is False
-    assert endpoint.count(GET_CONFIGURATION) == 3
-    assert answers(flags) == answers_of(V2)
+    assert endpoint.count(GET_CONFIGURATION) == 1
+    assert answers(flags) == answers_of(V1)
 
 
 def test_on_read_a_read_after_the_interval_fetches_once(

@@ -283,7 +283,7 @@ def test_a_rejected_document_keeps_the_old_one_and_is_logged_once(
         3,
     )
     assert flagkit_warnings(caplog) == [
-        "flagkit: rejected flag document version v2 from memory; still serving version v1:\n"
+        "flagkit: rejected flag document version v2 from memory; still serving version v1: "
         + REJECTED_MESSAGE
     ]
 

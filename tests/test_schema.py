@@ -107,6 +107,8 @@ INVALID_PATHS = {
     "variants-empty": "colour.variants",
 }
 INVALID_SEMANTIC_PATHS = {
+    "attribute-one-edit-from-a-field": "featureA.percentge",
+    "requires-chain-too-deep": "f00.requires",
     "default-variant-unknown": "colour.defaultVariant",
     "percentage-three-decimals": "featureA.percentage",
     "requires-cycle": "featureA.requires",

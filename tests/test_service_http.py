@@ -239,6 +239,7 @@ def test_readyz_when_ready(http: httpx.Client) -> None:
         "origin": "memory",
         "staleFor": 0.0,
         "lastError": None,
+        "rejected": None,
     }
 
 
@@ -449,6 +450,35 @@ def test_a_bad_new_document_keeps_the_old_one_served() -> None:
             0,
         )
         assert metric(http, "flagkit_refresh_consecutive_failures") == 0
+
+
+def test_readyz_and_the_metrics_report_a_rejection_until_it_is_resolved() -> None:
+    """A rejected document stays in `/readyz` and `flagkit_document_rejected` (labelled with
+    its version: one series at a time) until a good one replaces it."""
+    flags, source = memory_flags(DOC, VERSION)
+    with flags, live(flags) as server, server.client() as http:
+        assert http.get("/readyz").json()["rejected"] is None
+        assert metric(http, "flagkit_document_rejected", version="") == 0
+
+        source.update({"featureA": {"enabled": "yes"}}, version="bad")
+        with pytest.raises(DocumentError):
+            flags.refresh()
+        ready = http.get("/readyz")
+        assert ready.status_code == 200  # the last good document still serves
+        body = ready.json()
+        assert (body["status"], body["version"]) == ("ready", VERSION)
+        assert body["rejected"] == {
+            "version": "bad",
+            "problems": ["featureA.enabled: \"yes\" is not of type 'boolean'"],
+        }
+        assert metric(http, "flagkit_document_rejected", version="bad") == 1
+        assert [name for name, _, _ in samples(http)].count("flagkit_document_rejected") == 1
+
+        source.update(DOC, version="v2")
+        assert flags.refresh() is True
+        body = http.get("/readyz").json()
+        assert (body["version"], body["rejected"], body["lastError"]) == ("v2", None, None)
+        assert metric(http, "flagkit_document_rejected", version="") == 0
 
 
 # -- a document swap while requests are in flight -------------------------------------------

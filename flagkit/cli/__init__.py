@@ -6,17 +6,21 @@ flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--j
 flagkit schema [--draft4]
 flagkit diff OLD NEW [--tenants FILE [--tenants-format text|jsonl|csv]] [--json] [--all]
 flagkit appconfig-definition FILE [--output OUT]
-flagkit push FILE --application A --environment E --profile P [--strategy S] [--dry-run] ...
+flagkit push FILE --application A --environment E --profile P [--yes] [--wait] [--dry-run] ...
+flagkit rollback --application A --environment E --profile P [--yes] [--wait] ...
+flagkit pull APPLICATION/ENVIRONMENT/PROFILE --output FILE [--agent [URL]]
 flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
 ```
 One module per group of commands: `flagkit.cli.documents` (validate, eval, schema),
-`flagkit.cli.publishing` (diff, appconfig-definition, push). `serve` comes from the
-service package, through the `flagkit.commands` entry point (`flagkit.command_plugins`):
-flagkit never imports the service.
+`flagkit.cli.publishing` (diff, appconfig-definition), `flagkit.cli.deploying` (push,
+rollback), `flagkit.cli.appconfig` (pull). `serve` comes from the service package,
+through the `flagkit.commands` entry point (`flagkit.command_plugins`): flagkit never
+imports the service.
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
-2 bad usage; 3 (`diff`) some tenant's answer changes; 4 (`diff`) some flag's change
-could not be assessed, because it depends on something no tenant of the tenants file
-carries (an attribute, tiers, a tenant it names): docs/impact.md.
+2 bad usage (and `push`/`rollback` without a terminal to confirm on, nor --yes); 3 (`diff`)
+some tenant's answer changes; 4 (`diff`) some flag's change could not be assessed, because
+it depends on something no tenant of the tenants file carries (an attribute, tiers, a
+tenant it names): docs/impact.md.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from flagkit.cli import documents, publishing
+    from flagkit.cli import appconfig, deploying, documents, publishing
     from flagkit.command_plugins import add_plugin_commands
 
     parser = argparse.ArgumentParser(
@@ -59,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     documents.add_commands(commands)
     publishing.add_commands(commands)
+    deploying.add_commands(commands)
+    appconfig.add_commands(commands)
     add_plugin_commands(commands)
     return parser
 

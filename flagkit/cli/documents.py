@@ -1,4 +1,10 @@
-"""`flagkit validate`, `flagkit eval` and `flagkit schema`: one document at a time."""
+"""`flagkit validate`, `flagkit eval` and `flagkit schema`: one document at a time.
+
+A file may hold a flag document (AppConfig's retrieval format) or the AppConfig
+console's stored form of a feature-flag profile (`{"version": "1", "flags": {...},
+"values": {...}}`): both are read by `load_flag_document`, as `diff` and `push` read
+them, and as the AppConfig validator (`flagkit.appconfig_validator`) checks them.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,12 @@ from typing import Any, TextIO
 from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from flagkit.client import Flags
 from flagkit.command_plugins import Subcommands
-from flagkit.document import load_document
 from flagkit.errors import DocumentError, FlagkitError, SourceError
 from flagkit.model import Evaluation, Tenant
+from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
+from flagkit.sources.memory import MemorySource
 
 __all__ = ["add_commands"]
 
@@ -25,7 +32,8 @@ def add_commands(commands: Subcommands) -> None:
         "validate",
         help="check flag documents against the schema and for semantic errors",
         description="Check each document; print every problem on its own line with its JSON "
-        "path. Exit 0 when all are valid, 1 otherwise. Likely typos are warnings.",
+        "path. Exit 0 when all are valid, 1 otherwise. Likely typos are warnings. A file may "
+        "hold AppConfig's retrieval format or the console's stored feature-flag format.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.set_defaults(run=_validate)
@@ -64,7 +72,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     for path in args.files:
         try:
             snapshot = FileSource(path).fetch()
-            checked = load_document(snapshot.content)
+            checked = load_flag_document(snapshot.content)
         except DocumentError as exc:
             status = EXIT_INVALID
             for problem in exc.problems:
@@ -88,7 +96,9 @@ def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
         print(f"flagkit eval: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        flags = Flags.from_file(args.file)
+        snapshot = FileSource(args.file).fetch()
+        checked = load_flag_document(snapshot.content)
+        flags = Flags(MemorySource(checked.document, version=snapshot.version))
     except FlagkitError as exc:
         print(f"{args.file}: error: {exc}", file=sys.stderr)
         return EXIT_INVALID

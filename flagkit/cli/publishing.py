@@ -1,5 +1,5 @@
-"""`flagkit diff`, `flagkit appconfig-definition` and `flagkit push`: documents on their way
-to AppConfig."""
+"""`flagkit diff` and `flagkit appconfig-definition`: documents on their way to AppConfig
+(`flagkit push` is in `flagkit.cli.deploying`)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ IDS_SHOWN = 10
 
 
 def add_commands(commands: Subcommands) -> None:
-    """Add `diff`, `appconfig-definition` and `push` to the `flagkit` command."""
+    """Add `diff` and `appconfig-definition` to the `flagkit` command."""
     diff = commands.add_parser(
         "diff",
         help="which flags changed between two documents, and for exactly which tenants",
@@ -52,34 +52,6 @@ def add_commands(commands: Subcommands) -> None:
     definition.add_argument("file", metavar="FILE", help="the flag document")
     definition.add_argument("--output", metavar="OUT", help="write to OUT instead of stdout")
     definition.set_defaults(run=_definition)
-
-    push = commands.add_parser(
-        "push",
-        help="validate a document, show its impact, store it in AppConfig and deploy it",
-        description="Validate FILE, diff it against the version deployed to the environment, "
-        "create a hosted configuration version (refused if someone else created one since "
-        "this push read the latest) and start a deployment. A feature-flag profile gets the "
-        "appconfig-definition form. Names or ids are accepted for everything.",
-    )
-    push.add_argument("file", metavar="FILE", help="the flag document")
-    push.add_argument("--application", required=True, metavar="A", help="name or id")
-    push.add_argument("--environment", required=True, metavar="E", help="name or id")
-    push.add_argument("--profile", required=True, metavar="P", help="configuration profile")
-    push.add_argument(
-        "--strategy",
-        default="AppConfig.AllAtOnce",
-        metavar="S",
-        help="deployment strategy name or id (default: %(default)s)",
-    )
-    push.add_argument("--description", help="for the hosted version and the deployment")
-    push.add_argument(
-        "--dry-run", action="store_true", help="show the impact; create and deploy nothing"
-    )
-    push.add_argument("--content-type", default="application/json", help="default: %(default)s")
-    push.add_argument("--endpoint-url", metavar="URL", help="another AppConfig endpoint")
-    push.add_argument("--region", metavar="R", help="the AWS region (default: boto3's)")
-    _add_tenant_options(push)
-    push.set_defaults(run=_push)
 
 
 def _add_tenant_options(parser: argparse.ArgumentParser) -> None:
@@ -169,79 +141,4 @@ def _definition(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_INVALID
     flags = len(definition["flags"])
     print(f"{args.file}: wrote {args.output} ({flags} flag{'s' if flags != 1 else ''})", file=out)
-    return EXIT_OK
-
-
-def _push(args: argparse.Namespace, out: TextIO) -> int:
-    checked = _read_flag_document(args.file)
-    tenants = _read_tenants(args)
-    if checked is None or tenants is None:
-        return EXIT_INVALID
-    for warning in checked.warnings:
-        print(f"{args.file}: warning: {warning}", file=out)
-
-    def show(result: publish.PushResult) -> None:
-        target = result.target
-        print(
-            f"target: application {target.application_name!r} ({target.application_id}), "
-            f"environment {target.environment_name!r} ({target.environment_id}), "
-            f"profile {target.profile_name!r} ({target.profile_id}, {target.profile_type})",
-            file=out,
-        )
-        print(f"compared with: {result.compared_with}", file=out)
-        if result.diff is None:
-            print(f"no diff: {result.diff_problem}", file=out)
-        else:
-            for line in publish.format_diff(result.diff, limit=None if args.all else IDS_SHOWN):
-                print(line, file=out)
-
-    try:
-        result = publish.push(
-            checked.document,
-            application=args.application,
-            environment=args.environment,
-            profile=args.profile,
-            strategy=args.strategy,
-            description=args.description,
-            tenants=tenants,
-            dry_run=args.dry_run,
-            content_type=args.content_type,
-            endpoint_url=args.endpoint_url,
-            region=args.region,
-            on_diff=show,
-        )
-    except DocumentError as exc:
-        for problem in exc.problems:
-            print(f"{args.file}: error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
-    except PublishError as exc:
-        print(f"flagkit push: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    target = result.target
-    strategy = result.strategy_name
-    if result.strategy_id != result.strategy_name:
-        strategy += f" ({result.strategy_id})"
-    if result.dry_run:
-        after = (
-            f"after version {result.latest_version}"
-            if result.latest_version is not None
-            else "(the profile's first)"
-        )
-        print(
-            f"dry run: nothing created; push would create a hosted configuration version {after} "
-            f"and deploy it to environment {target.environment_name!r} with {strategy}",
-            file=out,
-        )
-        return EXIT_OK
-    print(
-        f"created: hosted configuration version {result.version_number} of profile "
-        f"{target.profile_name!r}",
-        file=out,
-    )
-    print(
-        f"deployed: deployment {result.deployment_number} of version {result.version_number} "
-        f"to environment {target.environment_name!r} with {strategy} "
-        f"(state {result.deployment_state})",
-        file=out,
-    )
     return EXIT_OK

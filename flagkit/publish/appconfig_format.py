@@ -49,23 +49,45 @@ _MAX_TEXT = 1024  # attribute string values and descriptions: "maxLength": 1024
 _FREEFORM_ONLY = ("rules", "variants")
 _VARIANT_COMPANIONS = ("defaultVariant", "offVariant", "split")
 _LIST_FIELDS = ("requires", "excludedTenants", "tenants", "segments", "tiers")
-_STRINGS = {"type": "array", "elements": {"type": "string"}}
+_MAX_ENUM = 100  # stringConstraints' enum: "maxLength": 100
+
+
+def _text_pattern(shortest: int, longest: int) -> str:
+    """A pattern for any text of `shortest` to `longest` characters (code points).
+
+    A surrogate pair counts as one character, so that engines counting UTF-16 code
+    units (JavaScript, Java) agree with flagkit's JSON Schema, which counts code points.
+    """
+    return rf"^(?:[\uD800-\uDBFF][\uDC00-\uDFFF]|[\s\S]){{{shortest},{longest}}}$"
+
+
+_TENANT_ID = {"type": "string", "pattern": _text_pattern(1, 256)}
+"""A tenant id, a tier or a stickiness attribute: 1 to 256 characters (the JSON Schema's)."""
+_TENANT_IDS = {"type": "array", "elements": _TENANT_ID}
+_FULL_DATE = "[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_SECONDS = "(?:[0-5][0-9]|60)(?:[.][0-9]+)?"
+_RFC3339_DATE_TIME = f"^{_FULL_DATE}[Tt]{_TIME}:{_SECONDS}(?:[Zz]|[+-]{_TIME})$"
+"""RFC 3339's `date-time` (`2026-03-01T09:30:00Z`), as an AppConfig string pattern."""
+_RFC3339_FULL_DATE = f"^{_FULL_DATE}$"
+"""RFC 3339's `full-date` (`2026-03-01`), as an AppConfig string pattern."""
 _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
     "tenants": {
-        "description": "Tenant ids the flag is on for.",
-        "constraints": _STRINGS,
+        "description": "Tenant ids the flag is on for (1 to 256 characters each).",
+        "constraints": _TENANT_IDS,
     },
     "excludedTenants": {
-        "description": "Tenant ids the flag is off for, whatever else matches.",
-        "constraints": _STRINGS,
+        "description": "Tenant ids the flag is off for, whatever else matches (1 to 256 "
+        "characters each).",
+        "constraints": _TENANT_IDS,
     },
     "tiers": {
-        "description": "Tenant tiers the flag is on for.",
-        "constraints": _STRINGS,
+        "description": "Tenant tiers the flag is on for (1 to 256 characters each).",
+        "constraints": _TENANT_IDS,
     },
     "percentage": {
         "description": "Sticky rollout: the share of tenants (0 to 100, steps of 0.01) "
-        "the flag is on for.",
+        "the flag is on for. The console checks the range; flagkit's validator the steps.",
         "constraints": {"type": "number", "minimum": 0, "maximum": 100},
     },
     "requires": {
@@ -84,11 +106,11 @@ _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
     },
     "stickiness": {
         "description": "The tenant attribute hashed for the percentage instead of the tenant id.",
-        "constraints": {"type": "string"},
+        "constraints": _TENANT_ID,
     },
     "salt": {
         "description": "Hash salt for the percentage; the flag key when absent.",
-        "constraints": {"type": "string"},
+        "constraints": {"type": "string", "pattern": _text_pattern(0, 256)},
     },
 }
 _CONSOLE_ATTRIBUTES = ("tenants", "excludedTenants", "tiers", "percentage")
@@ -107,6 +129,13 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
     attribute it uses: typed for `requires`, `segments`, `stickiness`, `salt`, inferred
     from the value for the flag's own attributes. Empty targeting lists are left out
     (an empty list counts as absent); `$schema` and other metadata keys are dropped.
+
+    The constraints are as tight as AppConfig's can be: tenant ids, tiers and
+    `stickiness` 1 to 256 characters, `salt` at most 256, `percentage` 0 to 100,
+    `requires` one of the document's other flag keys, and an attribute holding an
+    RFC 3339 date-time or date keeps that form. What they cannot say (a percentage's
+    steps of 0.01, cycles, flags deleted in the console) is left to the validator
+    (`flagkit.appconfig_validator`).
 
     The document is checked first. What the format cannot hold raises `DocumentError`
     listing every such place: `_segments`, `rules` and `variants` (they belong in a
@@ -128,8 +157,9 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
         )
     flags: dict[str, Any] = {}
     values: dict[str, Any] = {}
+    keys = [key for key, _ in flag_items(document)]
     for key, flag in flag_items(document):
-        definition, value = _flag_definition(key, flag, problems)
+        definition, value = _flag_definition(key, flag, keys, problems)
         flags[key] = definition
         values[key] = value
     if problems:
@@ -163,7 +193,7 @@ _NOT_UNICODE = (
 
 
 def _flag_definition(
-    key: str, flag: Mapping[str, Any], problems: list[Problem]
+    key: str, flag: Mapping[str, Any], keys: list[str], problems: list[Problem]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     definition: dict[str, Any] = {"name": key}
     value: dict[str, Any] = {"enabled": flag["enabled"]}
@@ -197,6 +227,8 @@ def _flag_definition(
             continue  # an empty list counts as absent, and AppConfig cannot type one
         elif field in _TYPED_ATTRIBUTES:
             attributes[field] = copy.deepcopy(_TYPED_ATTRIBUTES[field])
+            if field == "requires":
+                attributes[field]["constraints"] = _prerequisite_constraints(key, keys)
             value[field] = member
         elif not _APPCONFIG_NAME.fullmatch(field):
             problems.append(
@@ -227,14 +259,31 @@ def _flag_definition(
     return definition, value
 
 
+def _prerequisite_constraints(key: str, keys: list[str]) -> dict[str, Any]:
+    """`requires` elements: one of the document's other flag keys (an enum, so that the
+    console refuses `"paymnts"`), or any flag key when there are too many to list."""
+    others = [other for other in keys if other != key]
+    if len(others) > _MAX_ENUM:
+        return copy.deepcopy(_TYPED_ATTRIBUTES["requires"]["constraints"])
+    return {"type": "array", "elements": {"type": "string", "enum": others}}
+
+
 def _inferred_constraints(value: Any) -> dict[str, Any] | None:
-    """AppConfig constraints for an attribute value, or None when AppConfig cannot hold it."""
+    """AppConfig constraints for an attribute value, or None when AppConfig cannot hold it.
+
+    A string that is an RFC 3339 date-time or date keeps that form in the console.
+    """
     if isinstance(value, bool):
         return {"type": "boolean"}
     if isinstance(value, int | float):
         return {"type": "number"}
     if isinstance(value, str):
-        return {"type": "string"} if len(value) <= _MAX_TEXT else None
+        if len(value) > _MAX_TEXT:
+            return None
+        for pattern in (_RFC3339_DATE_TIME, _RFC3339_FULL_DATE):
+            if re.fullmatch(pattern, value):
+                return {"type": "string", "pattern": pattern}
+        return {"type": "string"}
     if isinstance(value, list) and value:
         if all(isinstance(item, str) and len(item) <= _MAX_TEXT for item in value):
             return {"type": "array", "elements": {"type": "string"}}

@@ -5,8 +5,9 @@ result = push(document, application="shop", environment="prod", profile="flags")
 ```
 
 `push` talks to AppConfig's control plane: it resolves names to ids, reads the latest
-and the deployed hosted versions, creates a hosted configuration version guarded by
-`LatestVersionNumber` and starts a deployment.
+and the deployed hosted versions, does nothing when the document equals the deployed
+one (unless `force`), asks `confirm` (when given), creates a hosted configuration version
+guarded by `LatestVersionNumber` and starts a deployment.
 
 boto3 is imported inside the functions that talk to AppConfig, never when this module
 or `flagkit` is imported.
@@ -15,18 +16,31 @@ or `flagkit` is imported.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from flagkit.document import check_document
 from flagkit.errors import DocumentError, PublishError
 from flagkit.model import Tenant
+from flagkit.publish.appconfig_control import (
+    DEFAULT_STRATEGY,
+    IN_PROGRESS,
+    NOT_LIVE,
+    AppConfigTarget,
+    DeploymentStrategy,
+    appconfig_client,
+    call_appconfig,
+    is_of_profile,
+    list_deployments,
+    read_version,
+    resolve_strategy,
+    resolve_target,
+    start_deployment,
+)
 from flagkit.publish.appconfig_format import (
-    FEATURE_FLAGS_TYPE,
     appconfig_definition,
     document_from_definition,
-    load_flag_document,
     unencodable_text,
 )
 from flagkit.publish.impact import Diff, diff_documents
@@ -34,38 +48,7 @@ from flagkit.publish.impact import Diff, diff_documents
 if TYPE_CHECKING:
     from mypy_boto3_appconfig import AppConfigClient
 
-__all__ = ["AppConfigTarget", "PushResult", "push"]
-
-_T = TypeVar("_T")
-
-_PREDEFINED_STRATEGIES = frozenset(
-    {
-        "AppConfig.AllAtOnce",
-        "AppConfig.Linear50PercentEvery30Seconds",
-        "AppConfig.Linear20PercentEvery6Minutes",
-        "AppConfig.Canary10Percent20Minutes",
-    }
-)
-_NOT_LIVE = frozenset({"ROLLING_BACK", "ROLLED_BACK", "REVERTED"})
-"""Deployment states whose configuration is not (or no longer) what the environment serves."""
-
-
-@dataclass(frozen=True, slots=True)
-class AppConfigTarget:
-    """Where a push goes: the application, environment and configuration profile, resolved."""
-
-    application_id: str
-    application_name: str
-    environment_id: str
-    environment_name: str
-    profile_id: str
-    profile_name: str
-    profile_type: str
-
-    @property
-    def feature_flags(self) -> bool:
-        """Whether the profile is an `AWS.AppConfig.FeatureFlags` profile."""
-        return self.profile_type == FEATURE_FLAGS_TYPE
+__all__ = ["PushResult", "push"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +59,12 @@ class PushResult:
     version 4`, or `nothing` for a profile without versions), `diff` is None when that
     version could not be read as a flag document (`diff_problem` says why).
     `latest_version` is the hosted version the new one was created after (the
-    `LatestVersionNumber` lock). `version_number` and `deployment_number` are None on a
-    dry run. `content` is what was (or would be) stored.
+    `LatestVersionNumber` lock). `deployed_version` is the version the environment
+    serves (or is being deployed), and `unchanged` says the document equals it, as the
+    profile holds documents (the feature-flag definition for a feature-flag profile):
+    then nothing is created unless `force`. `cancelled` says `confirm` said no.
+    `version_number` and `deployment_number` are None when nothing was deployed.
+    `content` is what was (or would be) stored; `strategy` how it rolls out.
     """
 
     target: AppConfigTarget
@@ -93,6 +80,15 @@ class PushResult:
     version_number: int | None = None
     deployment_number: int | None = None
     deployment_state: str | None = None
+    deployed_version: int | None = None
+    unchanged: bool = False
+    cancelled: bool = False
+    strategy: DeploymentStrategy | None = None
+
+    @property
+    def next_version(self) -> int:
+        """The number the version this push creates gets (the one after the latest)."""
+        return (self.latest_version or 0) + 1
 
 
 def push(
@@ -101,15 +97,17 @@ def push(
     application: str,
     environment: str,
     profile: str,
-    strategy: str = "AppConfig.AllAtOnce",
+    strategy: str = DEFAULT_STRATEGY,
     description: str | None = None,
     tenants: Sequence[Tenant] = (),
     dry_run: bool = False,
+    force: bool = False,
     content_type: str = "application/json",
     endpoint_url: str | None = None,
     region: str | None = None,
     client: AppConfigClient | None = None,
     on_diff: Callable[[PushResult], None] | None = None,
+    confirm: Callable[[PushResult], bool] | None = None,
 ) -> PushResult:
     """Validate `document`, diff it against what is deployed, store it and deploy it.
 
@@ -122,35 +120,44 @@ def push(
     3. The latest hosted version, and the version deployed to the environment, are read;
        the diff is against the deployed one (else the latest, else nothing).
        `on_diff`, when given, sees the result so far before anything is created.
-    4. Unless `dry_run`: `create_hosted_configuration_version` with
-       `LatestVersionNumber` set to the latest version read, so that of two concurrent
-       pushes the second fails instead of overwriting the first; then
-       `start_deployment` of the new version (with `LatestDeploymentNumber` where the
-       installed botocore knows it).
+    4. When the document equals the deployed version (compared parsed, in the profile's
+       form: a feature-flag profile's definition, attribute constraints included and the
+       console's `_createdAt`/`_updatedAt` left out), nothing is created (`unchanged`),
+       unless `force`. On a `dry_run` neither.
+    5. A deployment in progress in the environment (AppConfig takes one at a time) raises
+       `PublishError` before anything is created. `confirm`, when given, sees the result
+       so far; unless it returns True nothing is created (`cancelled`).
+    6. `create_hosted_configuration_version` with `LatestVersionNumber` set to the latest
+       version read, so that of two concurrent pushes the second fails instead of
+       overwriting the first; then `start_deployment` of the new version (with
+       `LatestDeploymentNumber` where the installed botocore knows it).
 
     AppConfig errors, unknown names and conflicts raise `PublishError` with a message
     that says what to do. `client` is an `appconfig` boto3 client; without one, one is
-    made from `endpoint_url` and `region` and the usual AWS credential chain.
+    made from `endpoint_url` and `region` (else `AWS_REGION`, else boto3's) and the usual
+    AWS credential chain.
     """
     check_document(document)
     unencodable = list(unencodable_text(document))
     if unencodable:
         raise DocumentError(unencodable)
     if client is None:
-        client = _appconfig_client(endpoint_url, region)
-    target = _resolve_target(client, application, environment, profile)
+        client = appconfig_client(endpoint_url, region)
+    target = resolve_target(client, application, environment, profile)
     if target.feature_flags:
         payload: Mapping[str, Any] = appconfig_definition(document)
         served: Mapping[str, Any] = document_from_definition(payload)  # as AppConfig keeps it
     else:
         payload = served = document
     content = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    strategy_id, strategy_name = _resolve_strategy(client, strategy)
+    chosen = resolve_strategy(client, strategy)
     latest = _latest_version(client, target)
-    latest_deployment, deployed = _deployed_version(client, target)
+    newest, deployed = _deployed_version(client, target)
+    latest_deployment = newest.get("DeploymentNumber") if newest else None
     base_version = deployed if deployed is not None else latest
     base: Mapping[str, Any] | None = {}
     problem: str | None = None
+    unchanged = False
     if base_version is None:
         compared_with = "nothing (the profile has no version yet)"
     else:
@@ -158,12 +165,14 @@ def push(
         compared_with = f"{kind} version {base_version}"
         if deployed is not None and latest is not None and latest != deployed:
             compared_with += f" (the latest version is {latest})"
-        base, problem = _read_version(client, target, base_version)
+        stored = read_version(client, target, base_version)
+        base, problem = stored.document, stored.problem
+        unchanged = deployed is not None and _comparable(stored.parsed) == _comparable(payload)
     diff = diff_documents(base, served, tenants) if base is not None else None
     result = PushResult(
         target=target,
-        strategy_id=strategy_id,
-        strategy_name=strategy_name,
+        strategy_id=chosen.id,
+        strategy_name=chosen.name,
         compared_with=compared_with,
         diff=diff,
         diff_problem=problem,
@@ -171,14 +180,21 @@ def push(
         content=content,
         content_type=content_type,
         dry_run=dry_run,
+        deployed_version=deployed,
+        unchanged=unchanged,
+        strategy=chosen,
     )
     if on_diff is not None:
         on_diff(result)
-    if dry_run:
+    if dry_run or (unchanged and not force):
         return result
+    if newest is not None and newest.get("State") in IN_PROGRESS:
+        raise PublishError(_in_progress(newest, target))
+    if confirm is not None and not confirm(result):
+        return replace(result, cancelled=True)
     version = _create_version(client, target, content, content_type, description, latest)
-    deployment = _start_deployment(
-        client, target, strategy_id, version, description, latest_deployment
+    deployment = start_deployment(
+        client, target, chosen, version, description, latest_deployment, created=True
     )
     return replace(
         result,
@@ -188,127 +204,26 @@ def push(
     )
 
 
-def _appconfig_client(endpoint_url: str | None, region: str | None) -> AppConfigClient:
-    import boto3
-    from botocore.exceptions import BotoCoreError, NoRegionError
-
-    try:
-        return boto3.session.Session().client(
-            "appconfig", endpoint_url=endpoint_url, region_name=region
-        )
-    except NoRegionError:
-        raise PublishError(
-            "no AWS region for AppConfig: pass --region (region=...) or set AWS_REGION"
-        ) from None
-    except BotoCoreError as exc:
-        raise PublishError(f"cannot make an AppConfig client: {exc}") from None
+_TIMESTAMPS = frozenset({"_createdAt", "_updatedAt"})
+"""What AppConfig's console stamps on the entries of a feature-flag definition it saves."""
 
 
-def _call(operation: str, about: str, call: Callable[[], _T]) -> _T:
-    """`call()`, with botocore's errors turned into a `PublishError` that names the call."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return call()
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "error")
-        raise PublishError(
-            f"AppConfig {operation} failed for {about}: {code}: {error.get('Message', '')}"
-        ) from None
-    except BotoCoreError as exc:
-        raise PublishError(f"AppConfig {operation} failed for {about}: {exc}") from None
-
-
-def _items(
-    client: AppConfigClient, operation: str, about: str, **params: str
-) -> list[Mapping[str, Any]]:
-    """Every item of a paginated list operation."""
-
-    def pages() -> list[Mapping[str, Any]]:
-        paginator: Any = client.get_paginator(operation)  # type: ignore[call-overload]
-        return [item for page in paginator.paginate(**params) for item in page.get("Items", [])]
-
-    return _call(operation, about, pages)
-
-
-def _pick(kind: str, wanted: str, items: Iterable[Mapping[str, Any]], where: str) -> Any:
-    """The item whose Id, else whose Name, is `wanted`; `PublishError` naming the choices."""
-    items = list(items)
-    for item in items:
-        if item.get("Id") == wanted:
-            return item
-    named = [item for item in items if item.get("Name") == wanted]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        ids = ", ".join(str(item.get("Id")) for item in named)
-        raise PublishError(
-            f"{kind} {wanted!r}{where} is ambiguous: {len(named)} {kind}s have that name "
-            f"(ids {ids}); pass the id instead"
-        )
-    known = [f"{item.get('Name')} ({item.get('Id')})" for item in items]
-    shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
-    raise PublishError(
-        f"no {kind} {wanted!r}{where}; expected the name or id of one of: {shown or 'none'}"
-    )
-
-
-def _resolve_target(
-    client: AppConfigClient, application: str, environment: str, profile: str
-) -> AppConfigTarget:
-    app = _pick(
-        "application",
-        application,
-        _items(client, "list_applications", f"application {application!r}"),
-        "",
-    )
-    app_id = str(app["Id"])
-    where = f" in application {app.get('Name')!r} ({app_id})"
-    env = _pick(
-        "environment",
-        environment,
-        _items(client, "list_environments", f"application {app_id}", ApplicationId=app_id),
-        where,
-    )
-    prof = _pick(
-        "configuration profile",
-        profile,
-        _items(
-            client,
-            "list_configuration_profiles",
-            f"application {app_id}",
-            ApplicationId=app_id,
-        ),
-        where,
-    )
-    location = prof.get("LocationUri", "hosted")
-    if location != "hosted":
-        raise PublishError(
-            f"configuration profile {prof.get('Name')!r} ({prof.get('Id')}) reads its "
-            f"configuration from {location!r}; flagkit push needs a profile whose location "
-            "is 'hosted' (the AppConfig hosted configuration store)"
-        )
-    return AppConfigTarget(
-        application_id=app_id,
-        application_name=str(app.get("Name", app_id)),
-        environment_id=str(env["Id"]),
-        environment_name=str(env.get("Name", env["Id"])),
-        profile_id=str(prof["Id"]),
-        profile_name=str(prof.get("Name", prof["Id"])),
-        profile_type=str(prof.get("Type") or "AWS.Freeform"),
-    )
-
-
-def _resolve_strategy(client: AppConfigClient, strategy: str) -> tuple[str, str]:
-    items = _items(client, "list_deployment_strategies", f"deployment strategy {strategy!r}")
-    try:
-        found = _pick("deployment strategy", strategy, items, "")
-    except PublishError:
-        if strategy in _PREDEFINED_STRATEGIES:  # predefined ones are addressed by name
-            return strategy, strategy
-        raise
-    return str(found["Id"]), str(found.get("Name", found["Id"]))
+def _comparable(parsed: Any) -> Any:
+    """A parsed document as `push` compares it with the deployed one: a feature-flag
+    definition without the console's timestamps; anything else as it is."""
+    if not (isinstance(parsed, Mapping) and parsed.get("version") == "1"):
+        return parsed
+    comparable = dict(parsed)
+    for part in ("flags", "values"):
+        entries = parsed.get(part)
+        if isinstance(entries, Mapping):
+            comparable[part] = {
+                key: {k: v for k, v in entry.items() if k not in _TIMESTAMPS}
+                if isinstance(entry, Mapping)
+                else entry
+                for key, entry in entries.items()
+            }
+    return comparable
 
 
 def _latest_version(client: AppConfigClient, target: AppConfigTarget) -> int | None:
@@ -333,65 +248,40 @@ def _latest_version(client: AppConfigClient, target: AppConfigTarget) -> int | N
                     break
         return found
 
-    return _call("list_hosted_configuration_versions", about, latest)
+    return call_appconfig("list_hosted_configuration_versions", about, latest)
+
+
+def _in_progress(deployment: Mapping[str, Any], target: AppConfigTarget) -> str:
+    return (
+        f"deployment {deployment.get('DeploymentNumber')} to environment "
+        f"{target.environment_name!r} is {deployment.get('State')} "
+        f"({float(deployment.get('PercentageComplete', 0.0)):g}% of clients); AppConfig "
+        "takes one deployment per environment at a time, so nothing was created or deployed: "
+        "wait for it to end, or stop it, then re-run flagkit push"
+    )
 
 
 def _deployed_version(
     client: AppConfigClient, target: AppConfigTarget
-) -> tuple[int | None, int | None]:
-    """(the environment's latest deployment number, the hosted version of this profile it serves).
+) -> tuple[Mapping[str, Any] | None, int | None]:
+    """(the environment's newest deployment, the hosted version of this profile it serves).
 
     Deployments are listed newest first; the first of this profile that was not rolled
-    back is what the environment serves.
+    back is what the environment serves (or is being given).
     """
-    about = f"environment {target.environment_name!r} ({target.environment_id})"
 
-    def scan() -> tuple[int | None, int | None]:
-        paginator = client.get_paginator("list_deployments")
-        latest: int | None = None
-        pages = paginator.paginate(
-            ApplicationId=target.application_id, EnvironmentId=target.environment_id
+    def live(item: Mapping[str, Any]) -> bool:
+        version = str(item.get("ConfigurationVersion", ""))
+        return (
+            is_of_profile(item, target) and item.get("State") not in NOT_LIVE and version.isdigit()
         )
-        for page in pages:
-            for item in page.get("Items", []):
-                if latest is None:
-                    latest = item.get("DeploymentNumber")
-                profile_id = item.get("ConfigurationProfileId")
-                ours = (
-                    profile_id == target.profile_id
-                    if profile_id
-                    else item.get("ConfigurationName") == target.profile_name
-                )
-                version = str(item.get("ConfigurationVersion", ""))
-                if ours and item.get("State") not in _NOT_LIVE and version.isdigit():
-                    return latest, int(version)
-        return latest, None
 
-    return _call("list_deployments", about, scan)
-
-
-def _read_version(
-    client: AppConfigClient, target: AppConfigTarget, version: int
-) -> tuple[Mapping[str, Any] | None, str | None]:
-    """(the flag document of a hosted version, None) or (None, why it cannot be read)."""
-    about = f"version {version} of profile {target.profile_name!r} ({target.profile_id})"
-
-    def read() -> bytes:
-        response = client.get_hosted_configuration_version(
-            ApplicationId=target.application_id,
-            ConfigurationProfileId=target.profile_id,
-            VersionNumber=version,
-        )
-        with response["Content"] as body:
-            return body.read()
-
-    content = _call("get_hosted_configuration_version", about, read)
-    try:
-        return load_flag_document(content).document, None
-    except DocumentError as exc:
-        first = exc.problems[0] if exc.problems else "unreadable"
-        more = f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else ""
-        return None, f"version {version} is not a flag document flagkit can read: {first}{more}"
+    deployments = list_deployments(client, target, lambda found: any(map(live, found)))
+    latest = deployments[0] if deployments else None
+    for item in deployments:
+        if live(item):
+            return latest, int(str(item["ConfigurationVersion"]))
+    return latest, None
 
 
 def _create_version(
@@ -433,52 +323,4 @@ def _create_version(
             body.read()
         return int(response["VersionNumber"])
 
-    return _call("create_hosted_configuration_version", about, create)
-
-
-def _start_deployment(
-    client: AppConfigClient,
-    target: AppConfigTarget,
-    strategy_id: str,
-    version: int,
-    description: str | None,
-    latest_deployment: int | None,
-) -> Mapping[str, Any]:
-    from botocore.exceptions import ClientError
-
-    params: dict[str, Any] = {
-        "ApplicationId": target.application_id,
-        "EnvironmentId": target.environment_id,
-        "DeploymentStrategyId": strategy_id,
-        "ConfigurationProfileId": target.profile_id,
-        "ConfigurationVersion": str(version),
-    }
-    if description:
-        params["Description"] = description
-    if latest_deployment is not None and _knows(
-        client, "StartDeployment", "LatestDeploymentNumber"
-    ):
-        params["LatestDeploymentNumber"] = latest_deployment
-    about = f"version {version} to environment {target.environment_name!r}"
-
-    def start() -> Mapping[str, Any]:
-        try:
-            return client.start_deployment(**params)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConflictException":
-                raise PublishError(
-                    f"created hosted configuration version {version} but could not deploy it to "
-                    f"environment {target.environment_name!r}: another deployment is in "
-                    "progress or started since this push read the environment; nothing was "
-                    "deployed; re-run flagkit push to review the impact against what is "
-                    f"deployed now (AppConfig: {exc.response.get('Error', {}).get('Message', '')})"
-                ) from None
-            raise
-
-    return _call("start_deployment", about, start)
-
-
-def _knows(client: AppConfigClient, operation: str, member: str) -> bool:
-    """Whether the installed botocore's model of `operation` has the input `member`."""
-    shape = client.meta.service_model.operation_model(operation).input_shape
-    return shape is not None and member in shape.members
+    return call_appconfig("create_hosted_configuration_version", about, create)

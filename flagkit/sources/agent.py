@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import SourceError
 from flagkit.sources.appconfig import document_bytes
 from flagkit.sources.snapshot import Snapshot, content_version
@@ -25,7 +26,8 @@ class AgentSource:
 
     A connection that is refused, drops or times out is a retryable `SourceError`
     (the sidecar may simply not be up yet); a 404 or 401/403 is not. Each request
-    gives up after `timeout` seconds without an answer.
+    gives up after `timeout` seconds without an answer. `max_bytes` is the largest
+    document accepted (`Flags` checks what it loads against it).
     """
 
     def __init__(
@@ -37,10 +39,13 @@ class AgentSource:
         base_url: str = DEFAULT_AGENT_URL,
         token: str | None = None,
         timeout: float = 5.0,
+        max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> None:
         self.application, self.environment, self.profile = application, environment, profile
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.max_bytes = max_bytes
+        """The largest document accepted, in bytes (YAML: before and after conversion)."""
         self._headers = {"Accept": "application/json"}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -92,5 +97,5 @@ class AgentSource:
                 f"{reason}",
                 retryable=True,
             ) from None
-        content = document_bytes(body, content_type, self.description)
+        content = document_bytes(body, content_type, self.description, max_bytes=self.max_bytes)
         return Snapshot(content, version or content_version(content))

@@ -14,16 +14,23 @@ needed.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flagkit.errors import ConfigurationError, Problem, SchemaValidationError, SourceError
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
+from flagkit.errors import (
+    ConfigurationError,
+    DocumentError,
+    Problem,
+    SchemaValidationError,
+    SourceError,
+)
 from flagkit.schema import ROOT
 from flagkit.sources.snapshot import Snapshot, content_version
+from flagkit.yaml_document import YAML_MEDIA_TYPES, yaml_as_json
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -67,6 +74,7 @@ class AppConfigSource:
     `client` is any `appconfigdata` client (one with an `endpoint_url`, a stubbed
     one); otherwise one is made from `session` (a `boto3.Session`) or boto3's
     default session. `poll_interval` is sent as the session's required minimum.
+    `max_bytes` is the largest document accepted (`Flags` checks what it loads against it).
 
     The client made here tries each request once and waits at most `timeout`
     seconds for its answer (5 s at most to connect); `fetch(timeout=T)` holds a
@@ -87,6 +95,7 @@ class AppConfigSource:
         session: Any = None,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
     ) -> None:
         if not MIN_POLL_INTERVAL <= poll_interval <= MAX_POLL_INTERVAL:
             raise ConfigurationError(
@@ -98,6 +107,8 @@ class AppConfigSource:
         self.application, self.environment, self.profile = application, environment, profile
         self.poll_interval = poll_interval
         self.timeout = timeout
+        self.max_bytes = max_bytes
+        """The largest document accepted, in bytes (YAML: before and after conversion)."""
         self.next_poll_interval: float = poll_interval
         """How long AppConfig last asked us to wait before polling again."""
         self._client = client
@@ -140,7 +151,7 @@ class AppConfigSource:
         if not body:
             return None
         content_type = response.get("ContentType") or "application/json"
-        content = document_bytes(body, content_type, self.description)
+        content = document_bytes(body, content_type, self.description, max_bytes=self.max_bytes)
         return Snapshot(content, response.get("VersionLabel") or content_version(content))
 
     def close(self) -> None:
@@ -249,6 +260,8 @@ class AppConfigSource:
         import boto3  # Imported on first use: `import flagkit` never loads boto3.
         from botocore.config import Config
 
+        from flagkit.aws_region import client_region
+
         if self._boto3_session is None:
             self._boto3_session = boto3.session.Session()
         config = Config(
@@ -256,7 +269,8 @@ class AppConfigSource:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
-        return self._boto3_session.client("appconfigdata", config=config)
+        region = client_region(session=self._session)  # AWS_REGION too (Lambda, ECS)
+        return self._boto3_session.client("appconfigdata", config=config, region_name=region)
 
     def _source_error(self, exc: Exception, operation: str) -> SourceError:
         """A SourceError naming the resource, the AWS error code and whether to retry."""
@@ -284,29 +298,24 @@ class _TokenRejected(Exception):
     """AppConfig refused the session's token (`Expired`, `Corrupted`): start a new session."""
 
 
-def document_bytes(body: bytes, content_type: str, where: str) -> bytes:
+def document_bytes(
+    body: bytes, content_type: str, where: str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+) -> bytes:
     """A flag document as JSON bytes, from a body of the given media type.
 
-    JSON passes through; YAML is converted when PyYAML is installed; anything else
-    is refused with a message naming the type.
+    JSON passes through; YAML is converted when PyYAML is installed, refusing what a
+    flag document may not hold (`flagkit.yaml_document`); anything else is refused with
+    a message naming the type.
     """
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
         return body
-    if media_type in ("application/x-yaml", "application/yaml", "text/yaml"):
+    if media_type in YAML_MEDIA_TYPES:
         try:
-            import yaml
-        except ImportError:
-            raise _unreadable(
-                where,
-                f"the document is {media_type}; install PyYAML to read YAML flag documents "
-                "(pip install 'flagkit-engine[yaml]'), or deploy it as application/json",
-            ) from None
-        try:
-            document = yaml.safe_load(body)
-        except yaml.YAMLError as exc:
-            raise _unreadable(where, f"the YAML document does not parse: {exc}") from None
-        return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
+            return yaml_as_json(body, media_type, max_bytes=max_bytes)
+        except DocumentError as exc:
+            exc.source = where
+            raise
     raise _unreadable(
         where,
         f"cannot read a flag document of type {content_type!r}; flagkit reads "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.sources.snapshot import Snapshot
 
-__all__ = ["BoundedSource", "Snapshot", "Source"]
+__all__ = ["BoundedSource", "Snapshot", "Source", "max_document_bytes"]
 
 
 @runtime_checkable
@@ -16,6 +17,9 @@ class Source(Protocol):
     `fetch()` returns the current document, or None when the source knows it is
     unchanged since the last fetch; it raises `flagkit.SourceError` when it cannot
     reach its document. `description` names the source in messages and status.
+
+    A source may also have `max_bytes`, the largest document it accepts; `Flags` then
+    refuses larger ones (see `max_document_bytes`).
     """
 
     @property
@@ -36,3 +40,17 @@ class BoundedSource(Source, Protocol):
     timeout: float
 
     def fetch(self, *, timeout: float | None = None) -> Snapshot | None: ...
+
+
+def max_document_bytes(source: object) -> int:
+    """The largest document `Flags` loads from `source`: its `max_bytes`, else the default.
+
+    Every source flagkit ships has `max_bytes` (`FileSource(path, max_bytes=...)`,
+    `AppConfigSource`, `AgentSource`, `MemorySource`); a source of your own may add one.
+    """
+    limit = getattr(source, "max_bytes", None)
+    return (
+        limit
+        if isinstance(limit, int) and not isinstance(limit, bool)
+        else DEFAULT_MAX_DOCUMENT_BYTES
+    )

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import Problem, SchemaValidationError
 from flagkit.schema import ROOT
 from flagkit.sources.snapshot import Snapshot, content_version
@@ -20,7 +21,15 @@ class MemorySource:
     change nothing, and a value JSON cannot hold is refused up front.
     """
 
-    def __init__(self, document: Mapping[str, Any], *, version: str | None = None) -> None:
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        version: str | None = None,
+        max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    ) -> None:
+        self.max_bytes = max_bytes
+        """The largest document (as JSON, in bytes) `Flags` accepts from this source."""
         self._snapshot = self._snapshot_of(document, version)
 
     @property

@@ -31,7 +31,11 @@ async def health() -> dict[str, str]:
     responses={503: {"model": Readiness, "description": "No valid document loaded yet."}},
 )
 async def ready(request: Request) -> Response:
-    """200 with the version and staleness once a valid document is loaded; 503 until then."""
+    """200 with the version and staleness once a valid document is loaded; 503 until then.
+
+    `rejected` is the document the source delivered and flagkit refused (its version
+    and problems) until a valid one replaces it; the last good document serves meanwhile.
+    """
     loader: FlagsLoader = request.app.state.loader
     flags = loader.flags
     if flags is None:
@@ -45,6 +49,11 @@ async def ready(request: Request) -> Response:
         "origin": status.origin,
         "staleFor": status.stale_for,
         "lastError": status.last_error,
+        "rejected": (
+            {"version": status.rejected_version, "problems": list(status.rejected_problems)}
+            if status.rejected
+            else None
+        ),
     }
     return Response(json.dumps(body), media_type="application/json")
 

@@ -1,0 +1,49 @@
+"""The names a flag document gives meaning to, and the small helpers every check shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = ["DECLARED_ATTRIBUTES", "RESERVED_FLAG_KEYS", "flag_items", "is_unicode_text"]
+
+RESERVED_FLAG_KEYS = frozenset(
+    {
+        "enabled",
+        "description",
+        "requires",
+        "excludedTenants",
+        "rules",
+        "tenants",
+        "segments",
+        "tiers",
+        "percentage",
+        "stickiness",
+        "salt",
+        "variants",
+        "defaultVariant",
+        "offVariant",
+        "split",
+        "declaredAttributes",
+    }
+)
+"""Flag keys with a meaning; every other key of a flag is an attribute."""
+
+DECLARED_ATTRIBUTES = "declaredAttributes"
+"""The field listing attributes whose names are one edit away from a field's, meant as they are."""
+
+
+def flag_items(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The (key, flag) pairs of a document: every key that is not metadata."""
+    for key, flag in document.items():
+        if not key.startswith(("$", "_")):
+            yield key, flag
+
+
+def is_unicode_text(text: str) -> bool:
+    """Whether UTF-8 can encode `text`: False when it has a lone surrogate (`"\\ud800"`)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
