@@ -10,6 +10,7 @@ verdict.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,7 +54,20 @@ SCHEMA_2020: dict[str, Any] = json.loads((SCHEMAS / "flags.v1.schema.json").read
 SCHEMA_DRAFT4: dict[str, Any] = json.loads(
     (SCHEMAS / "flags.v1.draft4.schema.json").read_text("utf-8")
 )
-VALIDATOR_2020 = jsonschema.Draft202012Validator(SCHEMA_2020)
+# flagkit reads types as draft-04 (and so AppConfig) does: an integer is an int, never `1.0`,
+# and a number is finite. jsonschema's 2020-12 validator would take `1.0` as an integer, so
+# the reference the fast check is held to is told the same rules (as `flagkit.schema` does).
+_FLAGKIT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {
+        "integer": lambda _checker, value: isinstance(value, int) and not isinstance(value, bool),
+        "number": lambda _checker, value: (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ),
+    }
+)
+VALIDATOR_2020 = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, type_checker=_FLAGKIT_TYPES
+)(SCHEMA_2020)
 VALIDATOR_DRAFT4 = jsonschema.Draft4Validator(SCHEMA_DRAFT4)
 FAST_CHECK = is_valid
 """The check flagkit runs on the load path (`compile_check` of the packaged schema)."""
