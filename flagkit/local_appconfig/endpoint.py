@@ -202,6 +202,7 @@ class LocalAppConfig:
             app, env, prof = self.store.ensure(application, environment, profile)
             assert env is not None
             assert prof is not None
+            self.store.refuse_while_in_progress(env)  # before a version is made for nothing
             number = prof.versions[-1].number + 1 if prof.versions else 1
             label = str(number) if version_label is None else version_label
             version = self.store.create_version(

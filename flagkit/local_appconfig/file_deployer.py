@@ -92,6 +92,7 @@ class FileDeployer:
             try:
                 content = FileSource(watched.path).fetch().content
             except SourceError as exc:
+                self._feature_flags(watched, None)  # the profile exists, if nothing else
                 if not state.unreadable:
                     self._report(f"{watched.path}: error: {exc}", watched)
                 state.seen, state.unreadable, state.waiting = None, True, None
@@ -108,9 +109,9 @@ class FileDeployer:
         """What to deploy for `content` (the stored format for a feature-flag profile), or
         None after reporting its problems."""
         try:
+            feature_flags = self._feature_flags(watched, content)  # made, whatever follows
             checked = load_flag_document(content)
-            stored = is_definition(parse_document(content))
-            if self._feature_flags(watched, stored) and not stored:
+            if feature_flags and not is_definition(parse_document(content)):
                 content = json.dumps(appconfig_definition(checked.document), indent=2).encode()
         except DocumentError as exc:
             lines = [f"{watched.path}: error: {problem}" for problem in exc.problems]
@@ -120,16 +121,21 @@ class FileDeployer:
             print(f"{watched.path}: warning: {warning}", file=self._err, flush=True)
         return content
 
-    def _feature_flags(self, watched: WatchedFile, stored: bool) -> bool:
-        """Whether the profile is (or is made, when new: as `watched` says, else when the
-        file holds the `stored` format) a feature-flag profile."""
+    def _feature_flags(self, watched: WatchedFile, content: bytes | None) -> bool:
+        """Whether the profile is a feature-flag profile; made, when missing, as `watched`
+        says, else as the file's `content` says (the stored format: feature flags)."""
         store = self._local.store
         with store.lock:
             app, _, _ = store.ensure(watched.application, watched.environment)
             known = next((p for p in app.profiles.values() if p.name == watched.profile), None)
             if known is not None:
                 return known.type == FEATURE_FLAGS
-            wanted = stored if watched.feature_flags is None else watched.feature_flags
+            wanted = watched.feature_flags
+            if wanted is None:
+                try:
+                    wanted = content is not None and is_definition(parse_document(content))
+                except DocumentError:
+                    wanted = False
             store.add_profile(app, watched.profile, FEATURE_FLAGS if wanted else "AWS.Freeform")
             return wanted
 

@@ -332,12 +332,7 @@ class Store:
                     f"LatestDeploymentNumber {latest_deployment} does not match the latest "
                     f"deployment {number}",
                 )
-            if current is not None and self.state(current) in IN_PROGRESS:
-                raise AppConfigApiError(
-                    409,
-                    "ConflictException",
-                    f"Deployment {current.number} is in progress for environment {env_id}",
-                )
+            self.refuse_while_in_progress(env)
             deployment = Deployment(
                 application_id=app_id,
                 environment_id=env_id,
@@ -352,6 +347,18 @@ class Store:
             )
             env.deployments.append(deployment)
             return deployment
+
+    def refuse_while_in_progress(self, env: Environment) -> None:
+        """409 ConflictException when a deployment to `env` is in progress (AppConfig runs
+        one at a time per environment)."""
+        with self.lock:
+            current = env.deployments[-1] if env.deployments else None
+            if current is not None and self.state(current) in IN_PROGRESS:
+                raise AppConfigApiError(
+                    409,
+                    "ConflictException",
+                    f"Deployment {current.number} is in progress for environment {env.id}",
+                )
 
     def deployment(self, app_id: str, env_id: str, number: str) -> Deployment:
         """Deployment `number` to environment `env_id`."""
