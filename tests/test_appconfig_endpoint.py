@@ -1,4 +1,4 @@
-"""The loopback AppConfig endpoint (tests/appconfig_endpoint.py) as a real boto3 client sees it.
+"""The loopback AppConfig endpoint (flagkit.local_appconfig) as a real boto3 client sees it.
 
 Every data-plane check goes through ``boto3.client("appconfigdata", endpoint_url=...)``, so what
 passes here is what botocore's rest-json parser makes of the endpoint's responses: the modeled
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -621,36 +618,3 @@ def test_close_stops_threads_and_frees_the_port(make_client: ClientFactory) -> N
     assert set(threading.enumerate()) <= before
     with pytest.raises(urllib.error.URLError):
         agent_get(url)
-
-
-def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
-    flags = tmp_path / "flags.json"
-    flags.write_text(json.dumps(FLAGS))
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.appconfig_endpoint",
-            "--port",
-            "0",
-            "--deploy",
-            f"app/prod/flags={flags}",
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        try:
-            assert "version 1" in process.stdout.readline()
-            line = process.stdout.readline()
-            assert "listening on" in line
-            url = line.split("listening on ")[1].split()[0]
-            status, headers, body = agent_get(
-                f"{url}/applications/app/environments/prod/configurations/flags"
-            )
-            assert (status, headers["Content-Type"]) == (200, "application/json")
-            assert json.loads(body) == FLAGS
-        finally:
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=10) == 0

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from flagkit.local_appconfig.deployments import Deployment
 from tests.appconfig_control_stub import AppConfigControlStub
-from tests.appconfig_deployment_model import Deployment
 from tests.control_cli import flagkit_cli, on_terminal
 from tests.helpers import write
 from tests.publish_data import BOOL_NEW, BOOL_OLD

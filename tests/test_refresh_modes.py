@@ -80,7 +80,7 @@ def test_manual_and_on_read_modes_start_no_thread(
     harness.agent(refresh_mode="on_read")
     # (The endpoint starts a thread per connection; flagkit none.)
     new = {thread.name for thread in set(threading.enumerate()) - before}
-    assert {name for name in new if not name.startswith("appconfig-endpoint-conn")} == set()
+    assert {name for name in new if not name.startswith("local-appconfig-conn")} == set()
 
 
 @pytest.mark.parametrize("how", ["close", "with"])

@@ -9,13 +9,14 @@ flagkit appconfig-definition FILE [--output OUT]
 flagkit push FILE --application A --environment E --profile P [--yes] [--wait] [--dry-run] ...
 flagkit rollback --application A --environment E --profile P [--yes] [--wait] ...
 flagkit pull APPLICATION/ENVIRONMENT/PROFILE --output FILE [--agent [URL]]
+flagkit appconfig-local [APP/ENV/PROFILE=FILE ...] [--port 2772] [--poll-interval 1] ...
 flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
 ```
 One module per group of commands: `flagkit.cli.documents` (validate, eval, schema),
 `flagkit.cli.publishing` (diff, appconfig-definition), `flagkit.cli.deploying` (push,
-rollback), `flagkit.cli.appconfig` (pull). `serve` comes from the service package,
-through the `flagkit.commands` entry point (`flagkit.command_plugins`): flagkit never
-imports the service.
+rollback), `flagkit.cli.appconfig` (pull), `flagkit.cli.local` (appconfig-local). `serve`
+comes from the service package, through the `flagkit.commands` entry point
+(`flagkit.command_plugins`): flagkit never imports the service.
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
 2 bad usage (and `push`/`rollback` without a terminal to confirm on, nor --yes); 3 (`diff`)
 some tenant's answer changes; 4 (`diff`) some flag's change could not be assessed, because
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from flagkit.cli import appconfig, deploying, documents, publishing
+    from flagkit.cli import appconfig, deploying, documents, local, publishing
     from flagkit.command_plugins import add_plugin_commands
 
     parser = argparse.ArgumentParser(
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     publishing.add_commands(commands)
     deploying.add_commands(commands)
     appconfig.add_commands(commands)
+    local.add_commands(commands)
     add_plugin_commands(commands)
     return parser
 

@@ -1,16 +1,23 @@
-"""How an AppConfig deployment progresses, for the loopback control-plane stub.
+"""How an AppConfig deployment progresses, and which version each polling client gets.
 
 A deployment follows its strategy: DEPLOYING while the percentage of clients that have
 the version grows (LINEAR: `GrowthFactor` more per step; EXPONENTIAL: `GrowthFactor`
 doubled per step) over `DeploymentDurationInMinutes`, then BAKING for
 `FinalBakeTimeInMinutes`, then COMPLETE. StopDeployment (or an alarm) ends one in
 progress as ROLLED_BACK; StopDeployment with `AllowRevert` ends a COMPLETE one as
-REVERTED. Times are the stub's clock in seconds; `minute` says how many of them a
-strategy minute lasts, so that tests run a 20-minute canary in a blink.
+REVERTED. Times are the store's clock in seconds; `minute` says how many of them a
+strategy minute lasts: 60 for the real thing, less to rehearse a 20-minute canary in a
+blink.
+
+While a deployment is DEPLOYING at P%, a client whose position (drawn once per
+configuration session, in [0, 100)) is below P gets its version and the others keep the
+version deployed before it; BAKING and COMPLETE give every client the version; a
+ROLLED_BACK or REVERTED deployment gives every client the version before it again
+(`served_version`).
 
 GUESS: AppConfig documents the growth types and states, not the exact step timing; here
-a deployment is DEPLOYING at 0% the instant it starts (StartDeployment's answer), and
-the N steps a strategy needs to reach 100% are spread evenly over its duration, the first
+a deployment is DEPLOYING at 0% the instant it starts (StartDeployment's answer), and the
+N steps a strategy needs to reach 100% are spread evenly over its duration, the first
 right after the start. Event descriptions are invented; their types and `TriggeredBy` are the
 model's enums.
 """
@@ -21,7 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["IN_PROGRESS", "PREDEFINED_STRATEGIES", "Deployment", "Strategy"]
+__all__ = [
+    "IMMEDIATE",
+    "IN_PROGRESS",
+    "PREDEFINED_STRATEGIES",
+    "Deployment",
+    "Strategy",
+    "served_version",
+]
 
 IN_PROGRESS = frozenset({"VALIDATING", "DEPLOYING", "BAKING"})
 
@@ -90,6 +104,11 @@ PREDEFINED_STRATEGIES = (
     ),
 )
 """AppConfig's predefined strategies, with the growth and times AWS documents."""
+
+IMMEDIATE = Strategy("flagkit-local-immediate", "flagkit-local-immediate", 0, 100, "LINEAR", 0)
+"""Every client at once, no bake: COMPLETE as soon as it started. How the local AppConfig
+deploys the files it watches (and what `--strategy flagkit-local-immediate` picks, so a
+rehearsal can push again at once); AppConfig has no such predefined strategy."""
 
 
 @dataclass
@@ -195,3 +214,21 @@ class Deployment:
             }
             for kind, by, at, text in sorted(shown, key=lambda event: event[2], reverse=True)
         ]
+
+
+def served_version(
+    deployments: list[Deployment], profile_id: str, position: float, now: float, minute: float
+) -> str | None:
+    """The version of `profile_id` a client at `position` (0 <= position < 100) gets at `now`
+    from an environment's `deployments` (oldest first); None when none has reached it."""
+    served = None
+    for deployment in deployments:
+        if deployment.profile_id != profile_id:
+            continue
+        state, percentage = deployment.progress(now, minute)
+        if state in ("ROLLED_BACK", "REVERTED"):
+            continue
+        if state in ("DEPLOYING", "VALIDATING") and position >= percentage:
+            continue
+        served = deployment.version
+    return served
