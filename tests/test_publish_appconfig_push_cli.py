@@ -302,6 +302,19 @@ def test_cli_push_of_the_deployed_document_deploys_nothing_unless_forced(
     assert [d["ConfigurationVersion"] for d in control.deployments(app, env)] == ["1", "2"]
 
 
+def test_cli_push_of_the_deployed_document_warns_of_no_gradual_strategy(
+    tmp_path: Path, control: AppConfigControlStub
+) -> None:
+    """Nothing is deployed, so there is no gradual deployment to warn about."""
+    deployed_profile(control, "AWS.Freeform", json.dumps(BOOL_OLD).encode())
+    source = write(tmp_path, "flags.json", BOOL_OLD)
+    gradual = "AppConfig.Linear50PercentEvery30Seconds"
+    result = push_cli(control, source, *TARGET, "--strategy", gradual)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert not [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert result.stdout.splitlines()[-1].startswith("nothing to deploy: ")
+
+
 def test_cli_push_compares_a_feature_flag_profile_in_its_own_form(
     tmp_path: Path, control: AppConfigControlStub
 ) -> None:

@@ -21,7 +21,7 @@ from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, forma
 from tests import strategies
 from tests.appconfig_control_stub import AppConfigControlStub
 from tests.conftest import REPO
-from tests.control_cli import flagkit_cli
+from tests.control_cli import flagkit_cli, on_terminal
 from tests.helpers import FLAGKIT, run_command, run_flagkit, write
 from tests.markdown_text import fenced_blocks
 from tests.publish_data import TENANTS_FILE
@@ -502,6 +502,58 @@ def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
         "a different answer for 0 of 4 tenants; 1 flag could not be assessed "
         "(its answers depend on what the tenants file does not carry)",
     ]
+
+
+def test_cli_push_yes_deploys_an_unassessed_change_only_when_told_to(tmp_path: Path) -> None:
+    """A script's `--yes` must not deploy a change whose blast radius nobody could see."""
+    everyone = {"enabled": True, "percentage": 100}
+    with AppConfigControlStub() as control:
+        app = control.add_application("shop")
+        env = control.add_environment(app, "prod")
+        profile = control.add_profile(app, "flags")
+        control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
+        control.add_deployment(app, env, profile, 1)
+        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+        tenants = write(tmp_path, "t.txt", TENANTS_FILE)
+        target = ("--application", "shop", "--environment", "prod", "--profile", "flags")
+        refused = flagkit_cli(control, "push", source, *target, "--tenants", tenants, "--yes")
+        versions_after_refusal = len(control.versions(app, profile))
+        accepted = flagkit_cli(
+            control, "push", source, *target, "--tenants", tenants, "--yes",
+            "--accept-unassessed",
+        )  # fmt: skip
+        versions_after_acceptance = len(control.versions(app, profile))
+    assert refused.returncode == 4, refused.stderr
+    assert refused.stderr == (
+        "flagkit push: error: not deploying: the tenants file could not assess checkout; "
+        "nobody has seen this change's whole blast radius. Add what is missing to the "
+        "tenants file, or pass --accept-unassessed\n"
+    )
+    assert versions_after_refusal == 1  # nothing created
+    assert accepted.returncode == 0, accepted.stderr
+    assert versions_after_acceptance == 2
+    assert "created: hosted configuration version 2" in accepted.stdout
+
+
+def test_cli_push_on_a_terminal_names_what_it_could_not_assess(tmp_path: Path) -> None:
+    everyone = {"enabled": True, "percentage": 100}
+    with AppConfigControlStub() as control:
+        app = control.add_application("shop")
+        env = control.add_environment(app, "prod")
+        profile = control.add_profile(app, "flags")
+        control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
+        control.add_deployment(app, env, profile, 1)
+        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+        tenants = write(tmp_path, "t.txt", TENANTS_FILE)
+        terminal = on_terminal(
+            control, "n", "push", source, "--application", "shop", "--environment", "prod",
+            "--profile", "flags", "--tenants", tenants,
+        )  # fmt: skip
+    assert terminal.before_answer.splitlines()[-1] == (
+        "1 flag could not be assessed with this tenants file (checkout). "
+        "Deploy version 2 to prod with AppConfig.AllAtOnce? [y/N] "
+    )
+    assert terminal.returncode == 1
 
 
 # -- docs/impact.md shows what the command does -------------------------------------------------

@@ -2,9 +2,12 @@
 
 Both show what changes, ask before changing anything when a person is at the terminal
 (`--yes` for scripts; without a terminal and without `--yes` they refuse, exit 2), and
-can `--wait` for the deployment to end. Exit status: 0 done (or nothing to do); 1 an
-invalid document, an AppConfig error, a cancelled confirmation, a deployment rolled back
-or still running when `--timeout` ran out; 2 no way to confirm (and bad usage).
+can `--wait` for the deployment to end. A push whose impact the tenants file could not
+assess says so in its question, and under `--yes` deploys only with
+`--accept-unassessed`. Exit status: 0 done (or nothing to do); 1 an invalid document,
+an AppConfig error, a cancelled confirmation, a deployment rolled back or still running
+when `--timeout` ran out; 2 no way to confirm (and bad usage); 4 (`push --yes`) a change
+that could not be assessed, without `--accept-unassessed`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from flagkit import publish
-from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_UNASSESSED, EXIT_USAGE
 from flagkit.cli.publishing import (
     IDS_SHOWN,
     _add_tenant_options,
@@ -41,6 +44,11 @@ class _NoTerminal(Exception):
     """A confirmation was needed and stdin is not a terminal (and no --yes)."""
 
 
+class _Unassessed(Exception):
+    """`push --yes` of a change the tenants file could not assess, without
+    `--accept-unassessed`: nobody would have seen its whole blast radius."""
+
+
 def add_commands(commands: Subcommands) -> None:
     """Add `push` and `rollback` to the `flagkit` command."""
     push = commands.add_parser(
@@ -63,6 +71,12 @@ def add_commands(commands: Subcommands) -> None:
         "--force", action="store_true", help="deploy even when FILE equals the deployed version"
     )
     push.add_argument("--content-type", default="application/json", help="default: %(default)s")
+    push.add_argument(
+        "--accept-unassessed",
+        action="store_true",
+        help="with --yes, deploy even when the tenants file could not assess some change "
+        "(exit 4 otherwise)",
+    )
     _add_careful_options(push)
     _add_tenant_options(push)
     push.set_defaults(run=_push)
@@ -197,13 +211,23 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         _show_target(result.target, out)
         print(f"compared with: {result.compared_with}", file=out)
         _show_diff(result.diff, result.diff_problem, args, out)
-        _warn_if_gradual(result.strategy, out)
+        if args.force or not result.unchanged:
+            _warn_if_gradual(result.strategy, out)
 
     def confirm(result: publish.PushResult) -> bool:
+        unassessed = () if result.diff is None else result.diff.unassessed
+        if unassessed and args.yes and not args.accept_unassessed:
+            raise _Unassessed(unassessed)
         question = (
             f"Deploy version {result.next_version} to {result.target.environment_name} "
             f"with {result.strategy_name}?"
         )
+        if unassessed:
+            count = len(unassessed)
+            question = (
+                f"{count} flag{'s' if count != 1 else ''} could not be assessed with this "
+                f"tenants file ({', '.join(unassessed)}). {question}"
+            )
         return _ask(question, args, out)
 
     try:
@@ -228,6 +252,15 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_INVALID
     except _NoTerminal:
         return _refuse_without_terminal(args)
+    except _Unassessed as exc:
+        (unassessed,) = exc.args
+        print(
+            f"flagkit push: error: not deploying: the tenants file could not assess "
+            f"{', '.join(unassessed)}; nobody has seen this change's whole blast radius. "
+            "Add what is missing to the tenants file, or pass --accept-unassessed",
+            file=sys.stderr,
+        )
+        return EXIT_UNASSESSED
     target = result.target
     strategy = result.strategy.label if result.strategy else result.strategy_name
     if result.unchanged and not args.force:
