@@ -14,9 +14,11 @@ AppConfig's event (its user guide, "Understanding validators")::
 `content` is the version as stored: a flag document for a freeform (`AWS.Freeform`)
 profile, the console's `{"version": "1", "flags": ..., "values": ...}` for a feature-flag
 (`AWS.AppConfig.FeatureFlags`) profile. Both are read by `load_flag_document`, the
-function `flagkit validate` uses, so the two always give the same verdict. JSON only:
-the event does not say a freeform version's content type, so YAML is refused as not JSON.
-No boto3: the function calls no AWS API.
+function `flagkit validate` uses, so the two always give the same verdict. The event
+does not say a freeform version's content type: a version whose text does not start
+with `{` is read as YAML (as flagkit's sources read `application/x-yaml`, with the same
+refusals: no anchors, aliases or duplicate keys; the function needs
+`flagkit-engine[yaml]`). No boto3: the function calls no AWS API.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import ConfigurationError, DocumentError, Problem
 from flagkit.publish.appconfig_format import load_flag_document
+from flagkit.yaml_document import yaml_as_json
 
 __all__ = ["ConfigurationRejected", "ValidatorEvent", "handler"]
 
@@ -105,7 +109,11 @@ def handler(event: Any, context: Any) -> None:
     """
     request = ValidatorEvent.from_event(event)
     try:
-        checked = load_flag_document(request.content)
+        content = request.content
+        text = content.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if text and not text.startswith(b"{"):
+            content = yaml_as_json(content, "YAML", max_bytes=DEFAULT_MAX_DOCUMENT_BYTES)
+        checked = load_flag_document(content)
     except DocumentError as exc:
         raise ConfigurationRejected(exc.problems, source=request.description) from None
     for warning in checked.warnings:

@@ -111,13 +111,38 @@ def test_every_problem_is_listed_however_many() -> None:
 
 
 def test_content_that_is_not_a_flag_document_is_refused() -> None:
-    assert str(rejection(appconfig_event(b"checkout: on\n"))) == (
+    assert str(rejection(appconfig_event(b'{"checkout": on}'))) == (
         "flagkit refused configuration version 3 of profile ur8hx2f (application abc1234):\n"
-        "  (document): not valid JSON: Expecting value at line 1 column 1"
+        "  (document): not valid JSON: Expecting value at line 1 column 14"
     )
     assert str(rejection(appconfig_event(b""))) == (
         "flagkit refused configuration version 3 of profile ur8hx2f (application abc1234):\n"
         "  (document): the document is empty"
+    )
+
+
+def test_a_yaml_freeform_version_is_read_as_yaml() -> None:
+    """The event carries no content type: text that does not start with `{` is YAML."""
+    handler(appconfig_event(b"featureA:\n  enabled: true\n  percentage: 25\n"), None)
+    assert str(rejection(appconfig_event(b"featureA:\n  enabled: true\n  percentage: 120\n"))) == (
+        "flagkit refused configuration version 3 of profile ur8hx2f (application abc1234):\n"
+        "  featureA.percentage: 120 is greater than the maximum of 100"
+    )
+    assert str(rejection(appconfig_event(b"checkout: on\n"))) == (
+        "flagkit refused configuration version 3 of profile ur8hx2f (application abc1234):\n"
+        "  checkout: true is not of type 'object'"
+    )
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands() -> None:
+    bomb = b"a: &a [x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n".encode()
+        for i in range(8)
+    )
+    assert str(rejection(appconfig_event(bomb))) == (
+        "flagkit refused configuration version 3 of profile ur8hx2f (application abc1234):\n"
+        "  (document): YAML anchors and aliases (&name, *name) are not accepted in a flag "
+        "document; write each value out (line 1, column 4)"
     )
 
 
