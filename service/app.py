@@ -31,6 +31,7 @@ from service.auth import OPEN_PATHS, SECURITY_SCHEMES, ApiKeyGuard
 from service.context import ContextLimits
 from service.errors import install_error_handlers
 from service.limits import BodyLimit
+from service.log_privacy import DocumentContentFilter
 from service.metrics import Metrics, RequestMetrics
 from service.routes import flags as flag_routes
 from service.routes import ofrep, ops
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
 def log_to_stderr() -> None:
     """Write the `flagkit` logger's records, INFO and above, to stderr with a timestamp and
     level: swaps, rejections, recoveries and starts from a backup are each one line.
+    A rejection's problems, which quote the document, are left out (`service.log_privacy`).
 
     Does nothing when logging is set up already (a handler on the root logger or on
     `flagkit`, as `logging.basicConfig`, uvicorn's `--log-config` or pytest install), so
@@ -128,6 +130,7 @@ def log_to_stderr() -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.addFilter(DocumentContentFilter())  # A rejection's problems: on /v1/status only
     logger.addHandler(handler)
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)

@@ -1,12 +1,14 @@
 """API keys: `Authorization: Bearer KEY` or `X-API-Key: KEY`, compared in constant time.
 
 `ApiKeyGuard` is ASGI middleware in front of every route but the open ones (health,
-readiness, metrics and the OpenAPI document), so a route added later is guarded
-unless it is listed as open. It looks at the path as the router does, without the
-`root_path` (`uvicorn --root-path`, a mounted app).
+readiness and the OpenAPI document; `/metrics` too with FLAGKIT_METRICS_OPEN), so a
+route added later is guarded unless it is listed as open. It looks at the path as
+the router does, without the `root_path` (`uvicorn --root-path`, a mounted app).
 With no keys configured the evaluation routes answer only connections that arrived
-on a loopback address, unless FLAGKIT_ALLOW_UNAUTHENTICATED is set. Keys are never
-logged or echoed.
+on a loopback address, unless FLAGKIT_ALLOW_UNAUTHENTICATED is set, and only when
+their `Host` header names loopback (`localhost`, `127.0.0.1`, `[::1]`, any port): a web
+page that rebinds its own DNS name to 127.0.0.1 reaches the port from the user's
+browser, but with its own name in `Host`, and gets 421. Keys are never logged or echoed.
 
 A middleware rather than a FastAPI dependency: it costs one header scan per request,
 where resolving a dependency tree costs FastAPI tens of microseconds.
@@ -24,12 +26,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.errors import error_response
 from service.settings import Settings
 
-__all__ = ["OPEN_PATHS", "SECURITY_SCHEMES", "ApiKeyGuard", "key_is_valid", "offered_key"]
+__all__ = [
+    "METRICS_PATH",
+    "OPEN_PATHS",
+    "SECURITY_SCHEMES",
+    "ApiKeyGuard",
+    "host_is_loopback",
+    "key_is_valid",
+    "offered_key",
+]
 
 OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
-"""The routes that never ask for a key; every other path does."""
+"""The routes that never ask for a key; every other path does (`/metrics` unless
+FLAGKIT_METRICS_OPEN is set)."""
+
+METRICS_PATH = "/metrics"
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -41,6 +54,10 @@ _MISSING_KEY = "a valid API key is required: send 'Authorization: Bearer KEY' or
 _LOOPBACK_ONLY = (
     "this service has no API keys and answers only on loopback; set FLAGKIT_API_KEYS "
     "or FLAGKIT_ALLOW_UNAUTHENTICATED=1"
+)
+_LOOPBACK_HOST_ONLY = (
+    "this service has no API keys and answers only requests addressed to localhost, "
+    "127.0.0.1 or [::1] (the Host header); set FLAGKIT_API_KEYS to be reached by another name"
 )
 
 
@@ -81,6 +98,23 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def host_is_loopback(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the `Host` header names loopback (`localhost`, `127.0.0.1`, `[::1]`, with or
+    without a port), or is absent (HTTP/1.0; a browser always sends one)."""
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1").strip().lower()
+            if host.startswith("["):  # [::1] or [::1]:8000
+                address, bracket, rest = host[1:].partition("]")
+                port_ok = rest == "" or (rest[:1] == ":" and rest[1:].isdigit())
+                return bool(bracket) and port_ok and _is_loopback(address)
+            name_part, colon, port = host.partition(":")
+            if colon and not port.isdigit():
+                return False
+            return _is_loopback(name_part) and ":" not in name_part
+    return True
+
+
 class ApiKeyGuard:
     """ASGI middleware: 401 on an evaluation route without a valid key, when keys are set."""
 
@@ -88,9 +122,10 @@ class ApiKeyGuard:
         self.app = app
         self.keys = tuple(key.encode("utf-8") for key in sorted(settings.api_keys))
         self.open_beyond_loopback = settings.allow_unauthenticated
+        self.open_paths = OPEN_PATHS | {METRICS_PATH} if settings.metrics_open else OPEN_PATHS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and route_path(scope) not in OPEN_PATHS:
+        if scope["type"] == "http" and route_path(scope) not in self.open_paths:
             refusal = self._refusal(scope)
             if refusal is not None:
                 await refusal(scope, receive, send)
@@ -100,10 +135,14 @@ class ApiKeyGuard:
     def _refusal(self, scope: Scope) -> Response | None:
         """The error response for a request without access, or None when it may pass."""
         if not self.keys:
-            server = scope.get("server")
-            if self.open_beyond_loopback or server is None or _is_loopback(server[0]):
+            if self.open_beyond_loopback:
                 return None
-            return error_response(403, _LOOPBACK_ONLY)
+            server = scope.get("server")
+            if server is not None and not _is_loopback(server[0]):
+                return error_response(403, _LOOPBACK_ONLY)
+            if not host_is_loopback(scope["headers"]):  # DNS rebinding, from a browser
+                return error_response(421, _LOOPBACK_HOST_ONLY)
+            return None
         offered = offered_key(scope["headers"])
         if offered is None or not key_is_valid(offered, self.keys):
             return error_response(401, _MISSING_KEY, headers={"WWW-Authenticate": "Bearer"})

@@ -19,6 +19,7 @@ __all__ = [
     "PlainEvaluation",
     "Readiness",
     "RejectedDocument",
+    "ServiceStatus",
     "TenantFlags",
 ]
 
@@ -110,7 +111,24 @@ class RejectedDocument(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Whether a valid document is served, which one, and how fresh it is."""
+    """What a probe needs: whether a valid document is served, its version, how stale it is.
+
+    Nothing here comes from a document's content or the deployment's layout: the
+    source, the errors and a rejection's problems are on `/v1/status`, behind the API keys.
+    """
+
+    status: Literal["ready", "loading"]
+    version: str | None = None
+    staleFor: float | None = None
+    rejected: bool = Field(
+        default=False,
+        description="True while a document the source delivered is refused and not yet "
+        "replaced (the last good document serves meanwhile); `/v1/status` says why.",
+    )
+
+
+class ServiceStatus(BaseModel):
+    """Everything about the served document: where it comes from, the last error, a rejection."""
 
     status: Literal["ready", "loading"]
     version: str | None = None

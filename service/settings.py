@@ -15,6 +15,7 @@
 | `FLAGKIT_MAX_CONTEXT_ATTRIBUTES` | 64 | more context keys get 400 |
 | `FLAGKIT_MAX_CONTEXT_STRING` | 1024 | a longer context key or string value gets 400 |
 | `FLAGKIT_CORS_ORIGINS` | none | comma-separated origins browsers may call from (`*` for any) |
+| `FLAGKIT_METRICS_OPEN` | `0` | `1` serves `/metrics` without an API key (it names every flag) |
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Settings:
     max_context_attributes: int = 64
     max_context_string: int = 1024
     cors_origins: tuple[str, ...] = ()
+    metrics_open: bool = False
 
     def __post_init__(self) -> None:
         if self.poll_interval is not None and self.poll_interval <= 0:
@@ -103,6 +105,7 @@ class Settings:
                 for origin in env.get("FLAGKIT_CORS_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            metrics_open=_flag(env, "FLAGKIT_METRICS_OPEN"),
         )
 
 

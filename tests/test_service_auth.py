@@ -70,8 +70,10 @@ def test_a_route_added_later_is_guarded_unless_listed_as_open(flags: Flags) -> N
     app.add_api_route("/admin/reload", lambda: {"reloaded": True}, methods=["POST"])
     assert ask(app, "POST", "/admin/reload").status_code == 401
     assert ask(app, "POST", "/admin/reload", key=KEY).json() == {"reloaded": True}
-    for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+    for open_path in ("/healthz", "/readyz", "/openapi.json"):
         assert ask(app, "GET", open_path).status_code == 200, open_path
+    for guarded_path in ("/metrics", "/v1/status"):
+        assert ask(app, "GET", guarded_path).status_code == 401, guarded_path
 
 
 def test_unknown_paths_need_a_key_before_they_are_not_found(flags: Flags) -> None:

@@ -285,16 +285,17 @@ def test_the_operations_page_lists_every_status_field() -> None:
     assert listed == {field.name for field in dataclasses.fields(FlagsStatus)} | {"rejected"}
 
 
-def test_the_operations_page_shows_readyz_as_the_service_answers_it() -> None:
+def test_the_operations_page_shows_the_status_as_the_service_answers_it() -> None:
     text = OPERATIONS.read_text(encoding="utf-8")
-    [shown] = fenced_blocks(section(text, "## The service: `/readyz` and `/metrics`"), "json")
+    heading = "## The service: `/readyz`, `/v1/status` and `/metrics`"
+    [shown] = fenced_blocks(section(text, heading), "json")
     source = MemorySource(V1, version="1")
     flags = Flags(source)
     source.update({"checkout": {"enabled": "yes"}}, version="2")
     with pytest.raises(DocumentError):
         flags.refresh()
     with flags, live(flags) as server, server.client() as http:
-        answered = http.get("/readyz").json()
+        answered = http.get("/v1/status").json()
     assert set(json.loads(shown)) == set(answered)
     assert json.loads(shown)["rejected"] == answered["rejected"]
     assert json.loads(shown)["lastError"] == answered["lastError"]

@@ -1,20 +1,36 @@
-"""Operations: liveness, readiness and Prometheus metrics; none of them asks for an API key."""
+"""Operations: liveness, readiness, the detailed status and Prometheus metrics.
+
+`/healthz` and `/readyz` are open (probes send no key) and say nothing a stranger
+could use; `/v1/status` and, unless FLAGKIT_METRICS_OPEN is set, `/metrics` follow
+the API keys (`service.auth`).
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from service.metrics import Metrics
-from service.openapi_models import Readiness
+from service.openapi_models import ErrorBody, Readiness, ServiceStatus
 from service.state import FlagsLoader
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["Operations"])
+
+_GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "A valid API key is required."},
+    403: {"model": ErrorBody, "description": "No API keys configured and not on loopback."},
+    421: {
+        "model": ErrorBody,
+        "description": "No API keys configured and the Host header does not name loopback.",
+    },
+}
+"""The refusals of `service.auth` on a route that follows the API keys."""
 
 
 @router.get("/healthz", operation_id="health", summary="The process is up")
@@ -33,29 +49,66 @@ async def health() -> dict[str, str]:
 async def ready(request: Request) -> Response:
     """200 with the version and staleness once a valid document is loaded; 503 until then.
 
-    `rejected` is the document the source delivered and flagkit refused (its version
-    and problems) until a valid one replaces it; the last good document serves meanwhile.
+    Open to anyone (probes send no key), so it says only what a probe needs:
+    `rejected` is true while the source's latest document is refused and the last
+    good one serves; the source, the errors and the problems are on `/v1/status`.
     """
-    loader: FlagsLoader = request.app.state.loader
+    flags = _loader(request).flags
+    if flags is None:
+        return _json({"status": "loading"}, 503)
+    status = flags.status
+    return _json(
+        {
+            "status": "ready",
+            "version": status.version,
+            "staleFor": status.stale_for,
+            "rejected": status.rejected,
+        }
+    )
+
+
+@router.get(
+    "/v1/status",
+    operation_id="status",
+    summary="The served document: source, origin, freshness, last error, rejection",
+    response_model=ServiceStatus,
+    responses=_GUARDED,
+)
+async def service_status(request: Request) -> Response:
+    """Everything `/readyz` leaves out, for operators with an API key (200 while loading too).
+
+    `lastError` and a rejection's `problems` quote the refused document (tenant ids
+    included), which is why this route asks for a key.
+    """
+    loader = _loader(request)
     flags = loader.flags
     if flags is None:
-        body: dict[str, object] = {"status": "loading", "lastError": loader.error}
-        return Response(json.dumps(body), status_code=503, media_type="application/json")
+        return _json({"status": "loading", "lastError": loader.error})
     status = flags.status
-    body = {
-        "status": "ready",
-        "version": status.version,
-        "source": status.source,
-        "origin": status.origin,
-        "staleFor": status.stale_for,
-        "lastError": status.last_error,
-        "rejected": (
-            {"version": status.rejected_version, "problems": list(status.rejected_problems)}
-            if status.rejected
-            else None
-        ),
-    }
-    return Response(json.dumps(body), media_type="application/json")
+    return _json(
+        {
+            "status": "ready",
+            "version": status.version,
+            "source": status.source,
+            "origin": status.origin,
+            "staleFor": status.stale_for,
+            "lastError": status.last_error,
+            "rejected": (
+                {"version": status.rejected_version, "problems": list(status.rejected_problems)}
+                if status.rejected
+                else None
+            ),
+        }
+    )
+
+
+def _loader(request: Request) -> FlagsLoader:
+    loader: FlagsLoader = request.app.state.loader
+    return loader
+
+
+def _json(body: dict[str, object], status_code: int = 200) -> Response:
+    return Response(json.dumps(body), status_code=status_code, media_type="application/json")
 
 
 @router.get(
@@ -64,10 +117,16 @@ async def ready(request: Request) -> Response:
     summary="Prometheus metrics",
     response_class=Response,
     responses={
-        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}
+        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+        **_GUARDED,
     },
 )
 async def metrics(request: Request) -> Response:
-    """Evaluations, request latency, the served document and its freshness, in text format."""
+    """Evaluations, request latency, the served document and its freshness, in text format.
+
+    It names every flag and the source, so it follows the API keys (Prometheus sends
+    `Authorization: Bearer KEY` from its `authorization` setting) unless
+    FLAGKIT_METRICS_OPEN=1 serves it to anyone.
+    """
     registry: Metrics = request.app.state.metrics
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
