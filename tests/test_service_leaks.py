@@ -9,9 +9,11 @@ document's content, reaches the log at the default level.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,9 +21,11 @@ import pytest
 
 from flagkit import DocumentError
 from service.app import create_app
-from service.log_privacy import HIDDEN_PROBLEMS
+from service.log_privacy import HIDDEN_PROBLEMS, DocumentContentFilter
 from service.settings import Settings
+from tests.conftest import REPO
 from tests.helpers import write
+from tests.markdown_text import fenced_blocks, section
 from tests.service_server import serve_app, serve_cli
 
 KEY = "api-key-0c8e41d7"
@@ -316,3 +320,69 @@ def test_no_secret_reaches_the_log_at_the_default_level(tmp_path: Path) -> None:
     for field, secret in SECRETS.items():
         assert secret not in log, f"the {field} secret is in the log:\n{log}"
     assert KEY not in log
+
+
+class _Lines(logging.Handler):
+    """The records it sees, formatted, after the service's filter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.addFilter(DocumentContentFilter())
+        self.changed = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.changed:
+            self.lines.append(record.getMessage())
+            self.changed.notify_all()
+
+
+@contextmanager
+def flagkit_log(level: int) -> Iterator[_Lines]:
+    """The `flagkit` logger's lines at `level`, through the filter `flagkit serve` installs."""
+    logger = logging.getLogger("flagkit")
+    handler, old_level = _Lines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def start_on_a_rejected_document(tmp_path: Path, log: _Lines) -> str:
+    """Start the service on a rejected document; the line saying it cannot load it."""
+    path = write(tmp_path, "flags.json", REJECTED)
+    app = create_app(Settings(source=str(path), api_keys=frozenset({KEY})))
+    with serve_app(app), log.changed:
+        assert log.changed.wait_for(
+            lambda: any("cannot load flags" in line for line in log.lines), 10
+        )
+        return next(line for line in log.lines if "cannot load flags" in line)
+
+
+def test_a_document_rejected_at_start_up_is_logged_without_its_problems(tmp_path: Path) -> None:
+    with flagkit_log(logging.INFO) as log:
+        line = start_on_a_rejected_document(tmp_path, log)
+
+    assert line == (
+        "flagkit service: cannot load flags, retrying in 1 s: the flag document is rejected: "
+        f"{HIDDEN_PROBLEMS}"
+    )
+
+
+def test_at_debug_the_problems_are_logged_whole(tmp_path: Path) -> None:
+    with flagkit_log(logging.DEBUG) as log:
+        line = start_on_a_rejected_document(tmp_path, log)
+
+    assert line == f"flagkit service: cannot load flags, retrying in 1 s: {PROBLEM}"
+
+
+def test_the_security_page_shows_the_refusal_and_readyz_as_served() -> None:
+    text = (REPO / "docs" / "service-security.md").read_text(encoding="utf-8")
+    [refusal] = [line for line in text.splitlines() if line.startswith('{"errorCode"')]
+    assert json.loads(refusal) == WRONG_HOST
+    [ready, *_] = fenced_blocks(section(text, "## Open routes say only what a probe needs"), "json")
+    assert set(json.loads(ready)) == {"status", "version", "staleFor", "rejected"}
+    assert HIDDEN_PROBLEMS in text
