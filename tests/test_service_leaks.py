@@ -101,38 +101,21 @@ def test_the_details_are_on_v1_status_with_a_key(
     assert (answer.json()["value"], answer.json()["version"]) == (True, served)
 
 
-class _Seen(logging.Handler):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-        self.event = threading.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.text in record.getMessage():
-            self.event.set()
-
-
 def test_readyz_while_loading_says_only_loading(tmp_path: Path) -> None:
     missing = tmp_path / "flags.json"
-    seen = _Seen("cannot load flags, retrying")
-    logger = logging.getLogger("flagkit.service")
-    logger.addHandler(seen)
     app = create_app(Settings(source=str(missing), api_keys=frozenset({KEY})))
-    try:
-        with serve_app(app) as server, server.client() as http:
-            assert seen.event.wait(10)
+    with flagkit_log(logging.INFO) as log, serve_app(app) as server, server.client() as http:
+        log.wait_for("cannot load flags, retrying")
 
-            loading = http.get("/readyz")
-            assert (loading.status_code, loading.json()) == (503, {"status": "loading"})
+        loading = http.get("/readyz")
+        assert (loading.status_code, loading.json()) == (503, {"status": "loading"})
 
-            status = http.get("/v1/status", headers=BEARER).json()
-            assert status == {
-                "status": "loading",
-                "lastError": f"no flag document to start from:\n  file:{missing}: "
-                f"cannot read flag document '{missing}': No such file or directory",
-            }
-    finally:
-        logger.removeHandler(seen)
+        status = http.get("/v1/status", headers=BEARER).json()
+        assert status == {
+            "status": "loading",
+            "lastError": f"no flag document to start from:\n  file:{missing}: "
+            f"cannot read flag document '{missing}': No such file or directory",
+        }
 
 
 # -- /metrics ---------------------------------------------------------------------------------
@@ -336,6 +319,12 @@ class _Lines(logging.Handler):
             self.lines.append(record.getMessage())
             self.changed.notify_all()
 
+    def wait_for(self, text: str) -> str:
+        """The first line with `text` in it, once there is one (10 s at most)."""
+        with self.changed:
+            assert self.changed.wait_for(lambda: any(text in line for line in self.lines), 10)
+            return next(line for line in self.lines if text in line)
+
 
 @contextmanager
 def flagkit_log(level: int) -> Iterator[_Lines]:
@@ -355,11 +344,8 @@ def start_on_a_rejected_document(tmp_path: Path, log: _Lines) -> str:
     """Start the service on a rejected document; the line saying it cannot load it."""
     path = write(tmp_path, "flags.json", REJECTED)
     app = create_app(Settings(source=str(path), api_keys=frozenset({KEY})))
-    with serve_app(app), log.changed:
-        assert log.changed.wait_for(
-            lambda: any("cannot load flags" in line for line in log.lines), 10
-        )
-        return next(line for line in log.lines if "cannot load flags" in line)
+    with serve_app(app):
+        return log.wait_for("cannot load flags")
 
 
 def test_a_document_rejected_at_start_up_is_logged_without_its_problems(tmp_path: Path) -> None:

@@ -53,16 +53,15 @@ async def ready(request: Request) -> Response:
     `rejected` is true while the source's latest document is refused and the last
     good one serves; the source, the errors and the problems are on `/v1/status`.
     """
-    flags = _loader(request).flags
-    if flags is None:
+    details = _details(request.app.state.loader)
+    if details["status"] == "loading":
         return _json({"status": "loading"}, 503)
-    status = flags.status
     return _json(
         {
             "status": "ready",
-            "version": status.version,
-            "staleFor": status.stale_for,
-            "rejected": status.rejected,
+            "version": details["version"],
+            "staleFor": details["staleFor"],
+            "rejected": details["rejected"] is not None,
         }
     )
 
@@ -80,31 +79,28 @@ async def service_status(request: Request) -> Response:
     `lastError` and a rejection's `problems` quote the refused document (tenant ids
     included), which is why this route asks for a key.
     """
-    loader = _loader(request)
+    return _json(_details(request.app.state.loader))
+
+
+def _details(loader: FlagsLoader) -> dict[str, Any]:
+    """`/v1/status`'s body; `/readyz` shows a few of its members."""
     flags = loader.flags
     if flags is None:
-        return _json({"status": "loading", "lastError": loader.error})
+        return {"status": "loading", "lastError": loader.error}
     status = flags.status
-    return _json(
-        {
-            "status": "ready",
-            "version": status.version,
-            "source": status.source,
-            "origin": status.origin,
-            "staleFor": status.stale_for,
-            "lastError": status.last_error,
-            "rejected": (
-                {"version": status.rejected_version, "problems": list(status.rejected_problems)}
-                if status.rejected
-                else None
-            ),
-        }
-    )
-
-
-def _loader(request: Request) -> FlagsLoader:
-    loader: FlagsLoader = request.app.state.loader
-    return loader
+    return {
+        "status": "ready",
+        "version": status.version,
+        "source": status.source,
+        "origin": status.origin,
+        "staleFor": status.stale_for,
+        "lastError": status.last_error,
+        "rejected": (
+            {"version": status.rejected_version, "problems": list(status.rejected_problems)}
+            if status.rejected
+            else None
+        ),
+    }
 
 
 def _json(body: dict[str, object], status_code: int = 200) -> Response:
