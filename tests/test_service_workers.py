@@ -148,6 +148,30 @@ def test_two_workers_serve_reload_and_report_as_one(tmp_path: Path) -> None:
         assert after[evaluations("TARGETING_MATCH")] == sent  # the old counts add up still
         reloads = after[("flagkit_reloads_total", (("result", "success"),))]
         assert reloads >= 4  # each worker's start-up load and its load of v2, at least
+        assert 0 <= after[("flagkit_seconds_since_last_good_load", ())] < 10
+
+        # A bad document: both workers refuse it, keep serving v2, and the scrape says so.
+        write(tmp_path, "flags.json", {"featureA": {"enabled": "yes"}})
+
+        def rejected_by_both() -> bool:
+            scraped = scrape(server)
+            rejected = [
+                value
+                for (name, labels), value in scraped.items()
+                if name == "flagkit_document_rejected" and dict(labels)["version"] != ""
+            ]
+            info = [
+                value for (name, _), value in scraped.items() if name == "flagkit_document_info"
+            ]
+            return (
+                rejected == [1]
+                and scraped[("flagkit_refresh_consecutive_failures", ())] >= 1
+                and scraped[("flagkit_reloads_total", (("result", "failure"),))] >= 2
+                and sorted(info) == [0, 2]
+            )
+
+        wait_for(rejected_by_both)
+        assert {evaluate(server) for _ in range(10)} == {"DISABLED"}
 
     assert list(tmp.iterdir()) == []  # the run's directory is gone with it
 
