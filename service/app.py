@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     """
     settings = Settings.from_env() if settings is None else settings
     if flags is None:
-        loader = FlagsLoader(partial(open_flags, settings))
+        loader = FlagsLoader(lambda: metrics.watch(open_flags(settings)))
     else:
         loader = FlagsLoader(flags=flags)
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
             yield
         finally:
             loader.stop()
+            metrics.close()  # With several workers: this one no longer counts as live.
 
     app = FastAPI(
         title="flagkit",
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
         settings.max_context_attributes, settings.max_context_string
     )
     metrics = app.state.metrics = Metrics(loader)
+    if flags is not None:
+        metrics.watch(flags)
     install_error_handlers(app)
     app.include_router(ofrep.router)
     # The hot route again, as a plain Starlette route in front of everything: the same
