@@ -18,12 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from flagkit.client import Flags
-from service.app import create_app
 from service.errors import JsonBadRequest
 from service.settings import Settings
 from tests.conftest import EXAMPLES
@@ -31,12 +29,12 @@ from tests.service_server import (
     SERVE,
     START_TIMEOUT,
     LiveServer,
-    _Server,
     cli_environment,
     live,
     serve_cli,
     wait_ready,
 )
+from tests.test_service_server import serving
 
 DOC: dict[str, Any] = {
     "featureA": {"enabled": True, "tenants": ["acme"]},
@@ -171,25 +169,11 @@ class JsonHttpToolsProtocol(JsonBadRequest, HttpToolsProtocol):
     """uvicorn's httptools protocol answering unparsable requests in JSON."""
 
 
-@pytest.fixture(params=[JsonH11Protocol, JsonHttpToolsProtocol], ids=["h11", "httptools"])
-def protocol_server(request: pytest.FixtureRequest, flags: Flags) -> Iterator[int]:
+@pytest.fixture(params=["JsonH11Protocol", "JsonHttpToolsProtocol"], ids=["h11", "httptools"])
+def protocol_server(request: pytest.FixtureRequest) -> Iterator[int]:
     """A real uvicorn serving the app with one of the protocols; its port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        create_app(Settings(), flags=flags), http=request.param, log_config=None, lifespan="on"
-    )
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        assert server.listening.wait(START_TIMEOUT)
-        assert server.started
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(START_TIMEOUT)
-        sock.close()
+    with serving(f"{__name__}:{request.param}") as (_, url):
+        yield int(url.rpartition(":")[2])
 
 
 def raw_exchange(port: int, request: bytes) -> bytes:
