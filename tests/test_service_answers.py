@@ -120,6 +120,13 @@ def test_head_answers_as_get_without_a_body(http: httpx.Client, path: str) -> No
     assert head.headers["content-length"] == got.headers["content-length"] != "0"
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_a_probe_may_head_without_a_key(server: LiveServer, path: str) -> None:
+    with server.client() as anonymous:
+        response = anonymous.head(path)
+    assert (response.status_code, response.content) == (200, b"")
+
+
 def test_head_on_a_post_route_is_a_json_405(http: httpx.Client) -> None:
     response = http.head("/ofrep/v1/evaluate/flags")
     assert response.status_code == 405
