@@ -75,6 +75,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         help="answer clients beyond loopback even though no API keys are configured",
     )
     parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="the least severe log lines written, flagkit's and uvicorn's (default: %(default)s)",
+    )
+    parser.add_argument(
         "--access-log",
         action="store_true",
         help="log every request; off by default, since query strings carry tenant attributes",
@@ -141,6 +147,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
             workers=args.workers,
             http=http_protocol(),
             access_log=args.access_log,
+            log_level=args.log_level,
         )
     return EXIT_OK
 
