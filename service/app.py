@@ -20,16 +20,18 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import flagkit
 from flagkit.announcer import LOGGER_NAME
 from flagkit.client import Flags
 from service.auth import OPEN_PATHS, SECURITY_SCHEMES, ApiKeyGuard
 from service.context import ContextLimits
-from service.errors import install_error_handlers
+from service.errors import error_response, install_error_handlers
 from service.limits import BodyLimit
 from service.log_privacy import DocumentContentFilter
 from service.metrics import Metrics, RequestMetrics
@@ -39,12 +41,24 @@ from service.settings import Settings
 from service.source import open_flags, source_kind
 from service.state import FlagsLoader
 
-__all__ = ["LOG_DATE_FORMAT", "LOG_FORMAT", "app", "create_app", "log_to_stderr"]
+__all__ = [
+    "LOG_DATE_FORMAT",
+    "LOG_FORMAT",
+    "UVICORN_LOGGER",
+    "HeadAsGet",
+    "JsonCorsMiddleware",
+    "app",
+    "create_app",
+    "log_to_stderr",
+]
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 """How the service writes flagkit's log lines: `2026-11-24T09:30:00+0000 INFO flagkit: ...`."""
 
 LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+UVICORN_LOGGER = "uvicorn.error"
+"""uvicorn's own logger, whose level `--log-level` sets in every worker before the app starts."""
 
 app: FastAPI
 """The app `uvicorn service.app:app` serves, made on first access from the environment."""
@@ -58,7 +72,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     """
     settings = Settings.from_env() if settings is None else settings
     if flags is None:
-        loader = FlagsLoader(partial(open_flags, settings))
+        loader = FlagsLoader(lambda: metrics.watch(open_flags(settings)))
     else:
         loader = FlagsLoader(flags=flags)
 
@@ -75,6 +89,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
             yield
         finally:
             loader.stop()
+            metrics.close()  # With several workers: this one no longer counts as live.
 
     app = FastAPI(
         title="flagkit",
@@ -82,6 +97,12 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
         summary="Deterministic multi-tenant feature flags over HTTP: OFREP and plain JSON.",
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},  # ours is /metrics
+        # A trailing slash is a 404 in JSON, not a redirect to a URL built from `Host`.
+        redirect_slashes=False,
+        # Swagger UI and ReDoc load from a CDN: offline they are blank pages.
+        # /openapi.json is the API's description; any OpenAPI viewer reads it.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.loader = loader
@@ -89,6 +110,8 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
         settings.max_context_attributes, settings.max_context_string
     )
     metrics = app.state.metrics = Metrics(loader)
+    if flags is not None:
+        metrics.watch(flags)
     install_error_handlers(app)
     app.include_router(ofrep.router)
     # The hot route again, as a plain Starlette route in front of everything: the same
@@ -99,13 +122,15 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     )
     app.include_router(flag_routes.router)
     app.include_router(ops.router)
-    # The last added runs first: metrics see every request, the key is checked before the body.
+    # The last added runs first: metrics see every request, the key is checked before the body,
+    # and metrics and the key check see HEAD as HEAD.
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyGuard, settings=settings)
     app.add_middleware(RequestMetrics, metrics=metrics)
     if settings.cors_origins:  # Outermost: a browser's preflight carries no API key.
         app.add_middleware(
-            CORSMiddleware,
+            JsonCorsMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
@@ -124,6 +149,9 @@ def log_to_stderr() -> None:
     `flagkit`, as `logging.basicConfig`, uvicorn's `--log-config` or pytest install), so
     an application's own configuration wins; uvicorn's default configuration sets up
     only its own loggers.
+
+    The level is uvicorn's (`flagkit serve --log-level`, `uvicorn --log-level`), INFO when
+    uvicorn has none.
     """
     logger = logging.getLogger(LOGGER_NAME)
     if logger.handlers or logging.getLogger().handlers:
@@ -133,7 +161,53 @@ def log_to_stderr() -> None:
     handler.addFilter(DocumentContentFilter())  # A rejection's problems: on /v1/status only
     logger.addHandler(handler)
     if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.getLogger(UVICORN_LOGGER).level or logging.INFO)
+
+
+class JsonCorsMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, refusing a preflight in the service's JSON error shape
+    (Starlette answers `text/plain`)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """200 for an allowed preflight; 400 `{"errorCode", "errorDetails"}` for another."""
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in ("content-type", "content-length")
+        }
+        details = bytes(response.body).decode()  # "Disallowed CORS origin, method"
+        return error_response(response.status_code, details, headers=headers)
+
+
+class HeadAsGet:
+    """Answer `HEAD` on every `GET` route (RFC 9110 asks it of every server) with the GET's
+    status and headers and no body, so `curl -I /healthz` and HEAD-probing balancers work.
+
+    The routes stay GET-only in the OpenAPI document; the routes see `GET`, the
+    middleware outside this one (metrics, the key check) sees `HEAD`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send_no_body)
+        finally:  # What routing found (`route`, for the metrics) goes out; HEAD stays HEAD.
+            scope.update({name: value for name, value in as_get.items() if name != "method"})
 
 
 class _PlainRoute(Route):

@@ -16,7 +16,9 @@ import argparse
 import ipaddress
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import TextIO
 
@@ -61,12 +63,22 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
     parser.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)"
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes; /metrics adds up all of them (default: 1)",
     )
     parser.add_argument(
         "--allow-unauthenticated",
         action="store_true",
         help="answer clients beyond loopback even though no API keys are configured",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="the least severe log lines written, flagkit's and uvicorn's (default: %(default)s)",
     )
     parser.add_argument(
         "--access-log",
@@ -126,13 +138,36 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
             file=sys.stderr,
         )
         return EXIT_USAGE
-    uvicorn.run(
-        "service.app:create_app",  # By name: each of several workers imports and makes its own.
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        http=http_protocol(),
-        access_log=args.access_log,
-    )
+    with _shared_metrics_directory(args.workers):
+        uvicorn.run(
+            "service.app:create_app",  # By name: each of several workers imports and makes its own.
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            http=http_protocol(),
+            access_log=args.access_log,
+            log_level=args.log_level,
+        )
     return EXIT_OK
+
+
+@contextmanager
+def _shared_metrics_directory(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory for their metrics, removed when they stop.
+
+    The workers inherit `PROMETHEUS_MULTIPROC_DIR` and write their numbers there, so
+    that any of them answers `/metrics` for all (see `service.worker_metrics`). A
+    directory the environment names already is used as it is, and left in place.
+    """
+    from service.worker_metrics import MULTIPROC_DIR_VARIABLE
+
+    if workers <= 1 or os.environ.get(MULTIPROC_DIR_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="flagkit-metrics-") as directory:
+        os.environ[MULTIPROC_DIR_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_DIR_VARIABLE]

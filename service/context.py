@@ -40,12 +40,15 @@ class ContextLimits:
 def tenant_from_body(body: bytes, limits: ContextLimits) -> Tenant:
     """The tenant an OFREP request body `{"context": {...}}` describes.
 
+    A key twice in one object is refused (PARSE_ERROR), as flag documents refuse it:
+    JSON parsers disagree on which of the two wins, so neither may silently.
+
     A body without `context` (the Python OFREP provider sends `{}` when the
     evaluation context is empty) is an empty context: flags that need a tenant id
     then answer TARGETING_KEY_MISSING.
     """
     try:
-        request = json.loads(body)
+        request = json.loads(body, object_pairs_hook=_object_refusing_duplicates)
     except ValueError as exc:  # UnicodeDecodeError is one
         raise ContextError(ErrorCode.PARSE_ERROR, f"request body is not JSON: {exc}") from None
     except RecursionError:
@@ -57,6 +60,20 @@ def tenant_from_body(body: bytes, limits: ContextLimits) -> Tenant:
             f"got {_json_type(request)}",
         )
     return tenant_from_context(request.get("context", {}), limits)
+
+
+def _object_refusing_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s object hook: the object, or PARSE_ERROR naming a key it holds twice."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = next(name for index, name in enumerate(names) if name in names[:index])
+        raise ContextError(
+            ErrorCode.PARSE_ERROR,
+            f"request body: the key {json.dumps(twice, ensure_ascii=False)} "
+            "appears twice in one object",
+        )
+    return result
 
 
 def tenant_from_context(context: object, limits: ContextLimits) -> Tenant:

@@ -1,7 +1,11 @@
-"""The service's error responses: OFREP's `{"errorCode", "errorDetails"}` shape on every route."""
+"""The service's error responses: OFREP's `{"errorCode", "errorDetails"}` shape on every route.
+
+docs/service-errors.md lists every status and body.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -13,7 +17,13 @@ from starlette.responses import Response
 
 from flagkit.model import ErrorCode
 
-__all__ = ["ServiceError", "error_response", "install_error_handlers"]
+__all__ = [
+    "MALFORMED_REQUEST_RESPONSE",
+    "JsonBadRequest",
+    "ServiceError",
+    "error_response",
+    "install_error_handlers",
+]
 
 _log = logging.getLogger("flagkit.service")
 
@@ -61,7 +71,12 @@ async def _service_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+    details = str(exc.detail)
+    if exc.status_code == 404:  # The router's: no route has this path.
+        path = request.url.path
+        slash = len(path) > 1 and path.endswith("/")
+        details = "no route has this path" + ("; paths do not end in '/'" if slash else "")
+    return error_response(exc.status_code, details, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -84,3 +99,36 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)  # OFREP's generalErrorResponse
+
+
+def _malformed_request_response() -> bytes:
+    body = json.dumps(
+        {"errorCode": ErrorCode.GENERAL.value, "errorDetails": "the request is not valid HTTP/1.1"}
+    ).encode()
+    head = (
+        "HTTP/1.1 400 Bad Request\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+MALFORMED_REQUEST_RESPONSE = _malformed_request_response()
+"""What a request the HTTP parser cannot read gets: 400 in the service's JSON error shape."""
+
+
+class JsonBadRequest:
+    """A mixin for uvicorn's HTTP protocol classes (before them in the bases): a request
+    that is not HTTP gets `MALFORMED_REQUEST_RESPONSE`, not uvicorn's `text/plain` 400.
+
+    uvicorn answers such a request itself, before any ASGI app sees it, by calling its
+    protocol's `send_400_response`; both the h11 and the httptools protocol have one.
+    """
+
+    transport: asyncio.Transport
+
+    def send_400_response(self, msg: str) -> None:
+        """Write the JSON 400 and close the connection (uvicorn logged `msg` already)."""
+        self.transport.write(MALFORMED_REQUEST_RESPONSE)
+        self.transport.close()

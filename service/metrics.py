@@ -1,11 +1,13 @@
 """Prometheus metrics: evaluations, request latency, and the served document's health.
 
 Each app has its own registry, so two apps in one process (tests, benchmarks)
-never share counts.
+never share counts. Under `flagkit serve --workers N` (prometheus-client's multiprocess
+mode, `service.worker_metrics`) the registry reads every worker's numbers instead.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 
@@ -13,8 +15,15 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flagkit.client import Flags
 from flagkit.model import Reason
 from service.state import FlagsLoader
+from service.worker_metrics import (
+    WorkerDocumentGauges,
+    forget_worker,
+    merged_registry,
+    multiprocess_directory,
+)
 
 __all__ = ["LATENCY_BUCKETS", "UNKNOWN_FLAG", "Metrics", "RequestMetrics"]
 
@@ -28,33 +37,56 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 class Metrics:
-    """The service's metrics, registered in `registry`."""
+    """The service's metrics, registered in `registry`.
+
+    In multiprocess mode `registry` merges every worker's files, and this worker's
+    document gauges are written by `watch` as its `Flags` refresh.
+    """
 
     def __init__(self, loader: FlagsLoader) -> None:
-        self.registry = CollectorRegistry()
+        self._directory = multiprocess_directory()
+        self._worker_gauges: WorkerDocumentGauges | None = None
+        own: CollectorRegistry | None
+        if self._directory is None:
+            self.registry = own = CollectorRegistry()
+        else:
+            self.registry, own = merged_registry(self._directory), None
+            self._worker_gauges = WorkerDocumentGauges()
         self._evaluations = Counter(
             "flagkit_evaluations",
             "Flag evaluations served, by flag and OpenFeature reason.",
             ["flag", "reason"],
-            registry=self.registry,
+            registry=own,
         )
         self.request_duration = Histogram(
             "flagkit_http_request_duration_seconds",
             "HTTP request latency, by route template and method.",
             ["route", "method"],
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.requests = Counter(
             "flagkit_http_requests",
             "HTTP requests, by route template, method and status code.",
             ["route", "method", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self._counters: dict[tuple[str, Reason], Counter] = {}
         self._durations: dict[tuple[str, str], Histogram] = {}
         self._statuses: dict[tuple[str, str, int], Counter] = {}
-        self.registry.register(_DocumentCollector(loader))
+        if own is not None:
+            own.register(_DocumentCollector(loader))
+
+    def watch(self, flags: Flags) -> Flags:
+        """In multiprocess mode, write `flags`' status after every refresh; returns `flags`."""
+        if self._worker_gauges is not None:
+            self._worker_gauges.watch(flags)
+        return flags
+
+    def close(self) -> None:
+        """In multiprocess mode, drop this worker's live gauges: it is exiting."""
+        if self._directory is not None:
+            forget_worker(os.getpid(), self._directory)
 
     def count_evaluation(self, flag: str, reason: Reason) -> None:
         """One more evaluation of `flag` (already `UNKNOWN_FLAG` when the document lacks it)."""

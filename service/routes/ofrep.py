@@ -99,7 +99,8 @@ _IF_NONE_MATCH_PARAMETER = {
     "name": "If-None-Match",
     "in": "header",
     "required": False,
-    "description": "The ETag of an earlier answer: 304 when it is still current.",
+    "description": "The ETag of an earlier answer: 304 when it is still current. "
+    "`*`: 304 whenever a document is served.",
     "schema": {"type": "string"},
 }
 
@@ -205,11 +206,13 @@ async def evaluate_flags(request: Request) -> Response:
     content = json.dumps({"flags": results, "metadata": metadata}).encode()
     etag = f'"{hashlib.sha256(content).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if if_none_match is not None and etag in _entity_tags(if_none_match):
+    if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type="application/json", headers=headers)
 
 
-def _entity_tags(header: str) -> set[str]:
-    """The tags of an If-None-Match header; weak ones compare as their strong twins (RFC 9110)."""
-    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether an If-None-Match header matches `etag`: `*` matches whatever is served, and
+    weak tags compare as their strong twins (RFC 9110, 13.1.2)."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
