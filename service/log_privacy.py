@@ -4,7 +4,8 @@ A rejected document's problems quote its values (`checkout.tenants: "tenant-7f3a
 not of type 'array'`): tenant ids, whatever someone pasted. The library logs them,
 which suits an application's own log; the service's log often goes further (a shared
 collector), so `DocumentContentFilter` replaces them with a pointer to `/v1/status`,
-which asks for an API key. With the `flagkit` logger at DEBUG they are logged whole.
+which asks for an API key. With the `flagkit` logger at DEBUG (`flagkit serve
+--log-level debug`) they are logged whole.
 
 Nothing else the service logs at INFO or above carries what a client sent: the
 access log is off by default, and an unexpected error names only the method and path.

@@ -365,6 +365,17 @@ def test_at_debug_the_problems_are_logged_whole(tmp_path: Path) -> None:
     assert line == f"flagkit service: cannot load flags, retrying in 1 s: {PROBLEM}"
 
 
+def test_flagkit_serve_at_log_level_debug_logs_the_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "flags.json", DOC)
+    env = {"FLAGKIT_API_KEYS": KEY, "FLAGKIT_POLL_INTERVAL": "0.1"}
+    with serve_cli("--source", str(path), "--log-level", "debug", env=env) as server:
+        write(tmp_path, "flags.json", REJECTED)
+        log = server.wait_for_log("rejected flag document version")
+
+    rejection = next(line for line in log.splitlines() if "rejected flag document" in line)
+    assert rejection.endswith(f": {PROBLEM}")
+
+
 def test_the_security_page_shows_the_refusal_and_readyz_as_served() -> None:
     text = (REPO / "docs" / "service-security.md").read_text(encoding="utf-8")
     [refusal] = [line for line in text.splitlines() if line.startswith('{"errorCode"')]
