@@ -88,7 +88,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    _log.exception("flagkit service: %s %s failed", request.method, request.url.path)
+    # The route's template, not the path: a path can hold a tenant id (/v1/tenants/{tenant}).
+    route = getattr(request.scope.get("route"), "path", None) or "(no route)"
+    _log.exception("flagkit service: %s %s failed", request.method, route)
     body = json.dumps({"errorDetails": "an internal error occurred; the server log has it"})
     return Response(body, status_code=500, media_type="application/json")
 

@@ -8,7 +8,8 @@ which asks for an API key. With the `flagkit` logger at DEBUG (`flagkit serve
 --log-level debug`) they are logged whole.
 
 Nothing else the service logs at INFO or above carries what a client sent: the
-access log is off by default, and an unexpected error names only the method and path.
+access log is off by default, and an unexpected error names only the method and the
+route's template (`service.errors`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flagkit import DocumentError
+from flagkit import DocumentError, Flags, Tenant
 from service.app import create_app
 from service.log_privacy import HIDDEN_PROBLEMS, DocumentContentFilter
 from service.settings import Settings
@@ -363,6 +363,24 @@ def test_at_debug_the_problems_are_logged_whole(tmp_path: Path) -> None:
         line = start_on_a_rejected_document(tmp_path, log)
 
     assert line == f"flagkit service: cannot load flags, retrying in 1 s: {PROBLEM}"
+
+
+def test_an_unexpected_error_logs_the_route_not_the_tenant_in_the_path(
+    file_document: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(self: Flags, tenant: Tenant) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Flags, "evaluate_all", broken)
+    app = create_app(Settings(source=str(file_document), api_keys=frozenset({KEY})))
+    with serve_app(app) as server, server.client(headers=BEARER) as http:
+        assert app.state.loader.wait(10)
+        failed = http.get(f"/v1/tenants/{SECRETS['tenant']}/flags")
+
+    assert failed.status_code == 500
+    [line] = [r.getMessage() for r in caplog.records if r.name == "flagkit.service"]
+    assert line == "flagkit service: GET /v1/tenants/{tenant:path}/flags failed"
+    assert SECRETS["tenant"] not in caplog.text
 
 
 def test_flagkit_serve_at_log_level_debug_logs_the_problems(tmp_path: Path) -> None:
