@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import flagkit
 from flagkit.announcer import LOGGER_NAME
 from flagkit.client import Flags
-from service.auth import OPEN_PATHS, SECURITY_SCHEMES, ApiKeyGuard
+from service.auth import OPEN_PATHS, SECURITY_SCHEMES, WRONG_HOST_RESPONSE, ApiKeyGuard
 from service.context import ContextLimits
 from service.errors import error_response, install_error_handlers
 from service.limits import BodyLimit
@@ -224,7 +224,8 @@ def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> d
     """FastAPI's OpenAPI document, with the API-key schemes and without the 422s.
 
     The key is checked by middleware, which FastAPI cannot see: its two schemes are
-    declared here, on every guarded operation. Validation errors are answered 400 in
+    declared here, on every guarded operation, with the 421 of a keyless service asked
+    for by another name (`service.auth`). Validation errors are answered 400 in
     OFREP's error shape (`service.errors`), not the 422 FastAPI lists for every route
     with parameters; the routes that can have them document that 400 themselves.
     """
@@ -235,6 +236,7 @@ def _accurate_openapi(app: FastAPI, generate: Callable[[], dict[str, Any]]) -> d
                 operation.get("responses", {}).pop("422", None)
                 if path not in OPEN_PATHS:
                     operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+                    operation.setdefault("responses", {})["421"] = WRONG_HOST_RESPONSE
         schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
         components = schema["components"].get("schemas", {})
         components.pop("HTTPValidationError", None)

@@ -30,6 +30,7 @@ __all__ = [
     "METRICS_PATH",
     "OPEN_PATHS",
     "SECURITY_SCHEMES",
+    "WRONG_HOST_RESPONSE",
     "ApiKeyGuard",
     "host_is_loopback",
     "key_is_valid",
@@ -49,6 +50,12 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "BearerAuth": {"type": "http", "scheme": "bearer"},
 }
 """OFREP's two schemes, as the OpenAPI document declares them."""
+
+WRONG_HOST_RESPONSE: dict[str, Any] = {
+    "description": "No API keys configured and the Host header does not name loopback.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+"""The 421 of every guarded operation, as the OpenAPI document declares it."""
 
 _MISSING_KEY = "a valid API key is required: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
 _LOOPBACK_ONLY = (

@@ -220,6 +220,23 @@ def test_without_keys_loopback_names_are_answered(
     assert (answer.status_code, answer.json()["value"]) == (200, True)
 
 
+def test_the_openapi_document_lists_the_421_on_every_guarded_route(
+    keyless: tuple[httpx.Client, int],
+) -> None:
+    http, _ = keyless
+    paths = http.get("/openapi.json").json()["paths"]
+
+    listing = {
+        (path, method): "421" in operation["responses"]
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert [key for key, listed in listing.items() if not listed] == [
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+    ]
+
+
 def test_the_host_is_not_checked_with_keys_nor_on_open_routes(file_document: Path) -> None:
     app = create_app(Settings(source=str(file_document), api_keys=frozenset({KEY})))
     elsewhere = {"Host": "flags.internal.example", **BEARER}

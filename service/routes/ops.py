@@ -25,12 +25,9 @@ router = APIRouter(tags=["Operations"])
 _GUARDED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "A valid API key is required."},
     403: {"model": ErrorBody, "description": "No API keys configured and not on loopback."},
-    421: {
-        "model": ErrorBody,
-        "description": "No API keys configured and the Host header does not name loopback.",
-    },
 }
-"""The refusals of `service.auth` on a route that follows the API keys."""
+"""The refusals of `service.auth` on a route that follows the API keys (`service.app`
+adds the 421 to every such route)."""
 
 
 @router.get("/healthz", operation_id="health", summary="The process is up")
