@@ -3,6 +3,9 @@
 - `BodyLimit` (ASGI middleware): 413 for a body over `FLAGKIT_MAX_BODY_BYTES`; a client
   that leaves before its body has arrived is counted with status 499 (nginx's "client
   closed request"), without a traceback.
+- `HeadLimit` (ASGI wrapper the HTTP protocols put around the app): 431 for a request
+  line and headers over `FLAGKIT_MAX_HEADER_BYTES` that arrived whole (the protocols cut
+  off an unfinished one themselves).
 - `ConnectionCap` (ASGI wrapper the HTTP protocols put around the app): 503 beyond
   `FLAGKIT_MAX_CONNECTIONS` open connections, except for the health checks.
 - `ServerLimits`: what `service.server`'s protocols enforce on every connection.
@@ -24,7 +27,9 @@ __all__ = [
     "UNCAPPED_PATHS",
     "BodyLimit",
     "ConnectionCap",
+    "HeadLimit",
     "ServerLimits",
+    "head_too_large",
     "server_limits",
 ]
 
@@ -53,6 +58,11 @@ class ServerLimits:
 def server_limits() -> ServerLimits:
     """This process's limits, read once from the environment (`flagkit serve` checked them)."""
     return ServerLimits.from_settings(Settings.from_env())
+
+
+def head_too_large(max_header_bytes: int) -> str:
+    """What a client whose request line and headers are too long is told."""
+    return f"the request line and headers are larger than the limit of {max_header_bytes} bytes"
 
 
 class _TooLarge(Exception):
@@ -145,4 +155,25 @@ class ConnectionCap:
             )
             await response(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+
+class HeadLimit:
+    """ASGI wrapper: 431 for a request whose line and headers take over `max_header_bytes`
+    (counted as on the wire, give or take the version and the spaces)."""
+
+    def __init__(self, app: ASGIApp, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope["method"]) + len(scope["raw_path"]) + len(scope["query_string"])
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.max_header_bytes:
+                response = error_response(
+                    431, head_too_large(self.max_header_bytes), headers={"Connection": "close"}
+                )
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)

@@ -4,7 +4,9 @@
 h11's). On each connection they enforce `service.limits.ServerLimits`:
 
 - the request line and headers may take `FLAGKIT_MAX_HEADER_BYTES`; a longer head gets
-  431 and the connection is closed (httptools buffers any length; h11 answered 400);
+  431 and the connection is closed: an unfinished one as soon as it passes the limit
+  (httptools would buffer any length; h11 answered 400), a whole one before the app
+  sees it (`service.limits.HeadLimit`);
 - a request must arrive whole (head and body) within `FLAGKIT_REQUEST_TIMEOUT` seconds of
   its first byte, or of the connection's opening: a connection that sent nothing is
   closed, one that sent part of a request gets 408 and is closed. Between requests,
@@ -28,14 +30,14 @@ import asyncio
 import http
 import json
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from flagkit.model import ErrorCode
-from service.limits import ConnectionCap, ServerLimits, server_limits
+from service.limits import ConnectionCap, HeadLimit, ServerLimits, head_too_large, server_limits
 
 __all__ = [
     "NoDelayH11Protocol",
@@ -65,12 +67,6 @@ def refuse(transport: asyncio.Transport, status: int, details: str) -> None:
     )
     transport.write(head.encode("ascii") + body)
     transport.close()
-
-
-def head_too_large(limits: ServerLimits) -> str:
-    """What a client whose request line and headers are too long is told."""
-    limit = limits.max_header_bytes
-    return f"the request line and headers are larger than the limit of {limit} bytes"
 
 
 class RequestDeadline:
@@ -120,6 +116,13 @@ def _expire(protocol: Any, *, in_request: bool) -> None:
     )
 
 
+def _limited(app: Any, connections: Sized, limits: ServerLimits) -> Any:
+    """`app` behind the limits on a whole request's head and on the number of connections."""
+    return HeadLimit(
+        ConnectionCap(app, connections, limits.max_connections), limits.max_header_bytes
+    )
+
+
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, with TCP_NODELAY and the service's limits."""
 
@@ -127,7 +130,7 @@ class NoDelayH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.limits = server_limits()
         self.conn = h11.Connection(h11.SERVER, self.limits.max_header_bytes)
-        self.app = ConnectionCap(self.app, self.connections, self.limits.max_connections)
+        self.app = _limited(self.app, self.connections, self.limits)
         self._deadline = RequestDeadline(self.loop, self.limits.request_timeout, self._expired)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -150,7 +153,7 @@ class NoDelayH11Protocol(H11Protocol):
         # h11 refuses a head over its max_incomplete_event_size with the same error as
         # malformed HTTP; its buffer tells them apart.
         if len(self.conn.trailing_data[0]) > self.limits.max_header_bytes:
-            refuse(self.transport, 431, head_too_large(self.limits))
+            refuse(self.transport, 431, head_too_large(self.limits.max_header_bytes))
         else:
             super().send_400_response(msg)
 
@@ -174,7 +177,7 @@ else:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.limits = server_limits()
-            self.app = ConnectionCap(self.app, self.connections, self.limits.max_connections)
+            self.app = _limited(self.app, self.connections, self.limits)
             self._deadline = RequestDeadline(self.loop, self.limits.request_timeout, self._expired)
             self._in_request = False  # from a request's first byte to its last
             self._head_done = False
@@ -197,7 +200,7 @@ else:
                 self._deadline.disarm()
             elif not self._head_done and self._head_bytes > self.limits.max_header_bytes:
                 self._deadline.disarm()
-                refuse(self.transport, 431, head_too_large(self.limits))
+                refuse(self.transport, 431, head_too_large(self.limits.max_header_bytes))
             elif self._in_request:
                 self._deadline.arm()
             else:
