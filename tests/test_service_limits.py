@@ -21,8 +21,10 @@ import pytest
 from flagkit.errors import ConfigurationError
 from service.settings import Settings
 from tests.conftest import EXAMPLES, REPO
-from tests.helpers import FLAGKIT, wait_until
+from tests.helpers import FLAGKIT, run_command, wait_until
 from tests.service_server import SERVE, CliServer, serve_cli
+
+WITHOUT_MODULES = REPO / "tests" / "without_modules.py"
 
 PARSERS = ("httptools", "h11")
 EVALUATE = "/ofrep/v1/evaluate/flags/featureA"
@@ -237,3 +239,14 @@ def test_the_documented_defaults_are_the_settings_defaults() -> None:
         "max_connections",
         "max_body_bytes",
     }
+
+
+def test_asking_for_httptools_where_it_is_not_installed_is_a_usage_error() -> None:
+    serve = [sys.executable, "-P", str(WITHOUT_MODULES), "httptools", "flagkit", "serve"]
+    done = run_command([*serve, "--source", str(EXAMPLES / "flags.json"), "--http", "httptools"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "flagkit serve: error: --http httptools: httptools is not installed; "
+        "pip install httptools, or use --http h11\n",
+    )
