@@ -59,7 +59,7 @@ bench-service: $(VENV)/.dev-installed
 	$(BIN)/python bench/service_load.py
 
 # 50 processes on the local AppConfig per API: a deployment, an outage; writes docs/fleet.png
-# (about 8 minutes; see docs/fleet.md).
+# (about 5 minutes; see docs/fleet.md).
 bench-fleet: $(VENV)/.bench-installed
 	$(BIN)/python bench/fleet.py
 
