@@ -48,7 +48,7 @@ from fleet_processes import (  # noqa: E402
     start_fleet,
     stop_fleet,
 )
-from hot_path import TARGET, build_document  # noqa: E402
+from service_load import document  # noqa: E402
 
 from flagkit.local_appconfig import LocalAppConfig  # noqa: E402
 
@@ -127,15 +127,6 @@ class ApiResult:
                 self.recovered is not None and self.busiest_recovery_second <= most,
             ),
         ]
-
-
-def document(version: int) -> dict[str, object]:
-    """bench/hot_path.py's 50 flags; each version gives the target flag another rollout."""
-    doc = build_document()
-    target = dict(doc[TARGET])  # type: ignore[call-overload]
-    target["percentage"] = 10 + version
-    doc[TARGET] = target
-    return doc
 
 
 def wait_until(done: Callable[[], object], timeout: float, step: float = 0.1) -> bool:
