@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/flags.json
 
-.PHONY: test lint typecheck unit run bench bench-startup bench-service clean
+.PHONY: test lint typecheck unit run bench bench-startup bench-service bench-fleet bench-soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ bench-startup: $(VENV)/.bench-installed
 # OFREP evaluations over HTTP against a bare route of the same app (about 2 minutes).
 bench-service: $(VENV)/.dev-installed
 	$(BIN)/python bench/service_load.py
+
+# 50 processes on the local AppConfig per API: a deployment, an outage; writes docs/fleet.png
+# (about 5 minutes; see docs/fleet.md).
+bench-fleet: $(VENV)/.bench-installed
+	$(BIN)/python bench/fleet.py
+
+# 10 minutes of a new document every second under OFREP load: RSS, threads, fds stay flat.
+bench-soak: $(VENV)/.dev-installed
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

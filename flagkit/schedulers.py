@@ -5,8 +5,9 @@ before the next call. The thread starts when its `Flags` is made (never at impor
 sleeps on an `Event` so `close()` stops it at once (a poll in flight is not waited
 for: it ends on its own and the refresher drops what it fetched), and is started
 afresh in a child process after `fork()` (gunicorn, uvicorn workers, Celery), where
-threads do not survive. On failure the refresher backs off exponentially with full
-jitter, capped, and keeps serving its last good document.
+threads do not survive. On failure the refresher backs off exponentially, each delay
+drawn from the upper half of its step (`Backoff`), capped, and keeps serving its last
+good document.
 """
 
 from __future__ import annotations

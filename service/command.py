@@ -85,6 +85,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="log every request; off by default, since query strings carry tenant attributes",
     )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "httptools", "h11"),
+        default="auto",
+        help="the HTTP parser (default: httptools when installed, else h11)",
+    )
     parser.set_defaults(run=partial(serve, prog=parser.prog))
 
 
@@ -99,7 +105,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
         import uvicorn
 
         import service.app  # noqa: F401 - fastapi and the rest of the extra, checked here
-        from service.server import http_protocol
+        from service.server import NoDelayHttpToolsProtocol, http_protocol
     except ImportError as exc:
         if exc.name is None or exc.name.partition(".")[0] in _OUR_PACKAGES:
             raise  # Not a missing extra: a bug of ours.
@@ -111,6 +117,14 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
         return EXIT_USAGE
     from service.settings import Settings
     from service.source import source_kind
+
+    if args.http == "httptools" and NoDelayHttpToolsProtocol is None:
+        print(
+            f"{prog}: error: --http httptools: httptools is not installed; "
+            "pip install httptools, or use --http h11",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
     if args.source:
         os.environ["FLAGKIT_SOURCE"] = args.source
@@ -145,7 +159,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
             host=args.host,
             port=args.port,
             workers=args.workers,
-            http=http_protocol(),
+            http=http_protocol(args.http),
             access_log=args.access_log,
             log_level=args.log_level,
         )

@@ -15,6 +15,9 @@
 | `FLAGKIT_MAX_CONTEXT_ATTRIBUTES` | 64 | more context keys get 400 |
 | `FLAGKIT_MAX_CONTEXT_STRING` | 1024 | a longer context key or string value gets 400 |
 | `FLAGKIT_CORS_ORIGINS` | none | comma-separated origins browsers may call from (`*` for any) |
+| `FLAGKIT_MAX_HEADER_BYTES` | 32768 (32 KiB) | a longer request line + headers gets 431 |
+| `FLAGKIT_REQUEST_TIMEOUT` | 10 | seconds a request may take to arrive whole; then 408 |
+| `FLAGKIT_MAX_CONNECTIONS` | 1000 | beyond it, requests get 503 (`/healthz`, `/readyz` excepted) |
 | `FLAGKIT_METRICS_OPEN` | `0` | `1` serves `/metrics` without an API key (it names every flag) |
 """
 
@@ -56,6 +59,9 @@ class Settings:
     max_context_attributes: int = 64
     max_context_string: int = 1024
     cors_origins: tuple[str, ...] = ()
+    max_header_bytes: int = 32 * 1024
+    request_timeout: float = 10.0
+    max_connections: int = 1000
     metrics_open: bool = False
 
     def __post_init__(self) -> None:
@@ -68,11 +74,17 @@ class Settings:
             "max_body_bytes",
             "max_context_attributes",
             "max_context_string",
+            "max_header_bytes",
+            "max_connections",
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(
                     f"FLAGKIT_{name.upper()} must be at least 1, got {getattr(self, name)}"
                 )
+        if self.request_timeout <= 0:
+            raise ConfigurationError(
+                f"FLAGKIT_REQUEST_TIMEOUT must be positive, got {self.request_timeout}"
+            )
 
     def __repr__(self) -> str:
         return (
@@ -105,6 +117,9 @@ class Settings:
                 for origin in env.get("FLAGKIT_CORS_ORIGINS", "").split(",")
                 if origin.strip()
             ),
+            max_header_bytes=_number(env, "FLAGKIT_MAX_HEADER_BYTES", int, 32 * 1024),
+            request_timeout=_number(env, "FLAGKIT_REQUEST_TIMEOUT", float, 10.0),
+            max_connections=_number(env, "FLAGKIT_MAX_CONNECTIONS", int, 1000),
             metrics_open=_flag(env, "FLAGKIT_METRICS_OPEN"),
         )
 

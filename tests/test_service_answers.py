@@ -18,11 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from flagkit.client import Flags
-from service.errors import JsonBadRequest
 from service.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.service_server import (
@@ -168,18 +165,13 @@ def test_a_refused_cors_preflight_is_json(http: httpx.Client) -> None:
 # -- malformed HTTP -------------------------------------------------------------------------
 
 
-class JsonH11Protocol(JsonBadRequest, H11Protocol):
-    """uvicorn's h11 protocol answering unparsable requests in JSON."""
-
-
-class JsonHttpToolsProtocol(JsonBadRequest, HttpToolsProtocol):
-    """uvicorn's httptools protocol answering unparsable requests in JSON."""
-
-
-@pytest.fixture(params=["JsonH11Protocol", "JsonHttpToolsProtocol"], ids=["h11", "httptools"])
+@pytest.fixture(
+    params=["service.server:NoDelayH11Protocol", "service.server:NoDelayHttpToolsProtocol"],
+    ids=["h11", "httptools"],
+)
 def protocol_server(request: pytest.FixtureRequest) -> Iterator[int]:
-    """A real uvicorn serving the app with one of the protocols; its port."""
-    with serving(f"{__name__}:{request.param}") as (_, url):
+    """A real uvicorn serving the app with one of `flagkit serve`'s protocols; its port."""
+    with serving(request.param) as (_, url):
         yield int(url.rpartition(":")[2])
 
 
