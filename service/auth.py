@@ -37,9 +37,7 @@ __all__ = [
     "offered_key",
 ]
 
-OPEN_PATHS = frozenset(
-    {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-)
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json"})
 """The routes that never ask for a key; every other path does (`/metrics` unless
 FLAGKIT_METRICS_OPEN is set)."""
 
