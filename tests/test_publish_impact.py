@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
@@ -479,8 +481,16 @@ def test_cli_diff_refuses_a_bad_tenants_line_by_file_and_line(tmp_path: Path) ->
     assert "argument --tenants-format: invalid choice: 'xml'" in bad_format.stderr
 
 
-def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
-    """push prints the same report before it creates anything; its exit status is its own."""
+PUSH_TARGET = ("--application", "shop", "--environment", "prod", "--profile", "flags")
+
+
+@contextlib.contextmanager
+def checkout_gaining_a_plan_rule(
+    tmp_path: Path,
+) -> Iterator[tuple[AppConfigControlStub, Path, str, str]]:
+    """A control plane serving `checkout` on for everyone (version 1 of shop/prod/flags),
+    a document adding a rule on the `plan` attribute (which TENANTS_FILE lacks), and the
+    application's and profile's ids."""
     everyone = {"enabled": True, "percentage": 100}
     with AppConfigControlStub() as control:
         app = control.add_application("shop")
@@ -488,12 +498,17 @@ def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
         profile = control.add_profile(app, "flags")
         control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
         control.add_deployment(app, env, profile, 1)
-        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+        document = {"checkout": {**everyone, "rules": [PLAN_RULE]}}
+        yield control, write(tmp_path, "flags.json", document), app, profile
+
+
+def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
+    """push prints the same report before it creates anything; its exit status is its own."""
+    with checkout_gaining_a_plan_rule(tmp_path) as (control, source, _, _):
+        tenants = write(tmp_path, "t.txt", TENANTS_FILE)
         result = flagkit_cli(
-            control, "push", source, "--application", "shop", "--environment", "prod",
-            "--profile", "flags", "--tenants", write(tmp_path, "t.txt", TENANTS_FILE),
-            "--dry-run",
-        )  # fmt: skip
+            control, "push", source, *PUSH_TARGET, "--tenants", tenants, "--dry-run"
+        )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[2:5] == [
         "checkout: could not assess (changed: rules)",
@@ -506,20 +521,12 @@ def test_cli_push_shows_the_flags_it_could_not_assess(tmp_path: Path) -> None:
 
 def test_cli_push_yes_deploys_an_unassessed_change_only_when_told_to(tmp_path: Path) -> None:
     """A script's `--yes` must not deploy a change whose blast radius nobody could see."""
-    everyone = {"enabled": True, "percentage": 100}
-    with AppConfigControlStub() as control:
-        app = control.add_application("shop")
-        env = control.add_environment(app, "prod")
-        profile = control.add_profile(app, "flags")
-        control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
-        control.add_deployment(app, env, profile, 1)
-        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+    with checkout_gaining_a_plan_rule(tmp_path) as (control, source, app, profile):
         tenants = write(tmp_path, "t.txt", TENANTS_FILE)
-        target = ("--application", "shop", "--environment", "prod", "--profile", "flags")
-        refused = flagkit_cli(control, "push", source, *target, "--tenants", tenants, "--yes")
+        refused = flagkit_cli(control, "push", source, *PUSH_TARGET, "--tenants", tenants, "--yes")
         versions_after_refusal = len(control.versions(app, profile))
         accepted = flagkit_cli(
-            control, "push", source, *target, "--tenants", tenants, "--yes",
+            control, "push", source, *PUSH_TARGET, "--tenants", tenants, "--yes",
             "--accept-unassessed",
         )  # fmt: skip
         versions_after_acceptance = len(control.versions(app, profile))
@@ -536,19 +543,9 @@ def test_cli_push_yes_deploys_an_unassessed_change_only_when_told_to(tmp_path: P
 
 
 def test_cli_push_on_a_terminal_names_what_it_could_not_assess(tmp_path: Path) -> None:
-    everyone = {"enabled": True, "percentage": 100}
-    with AppConfigControlStub() as control:
-        app = control.add_application("shop")
-        env = control.add_environment(app, "prod")
-        profile = control.add_profile(app, "flags")
-        control.add_version(app, profile, json.dumps({"checkout": everyone}).encode())
-        control.add_deployment(app, env, profile, 1)
-        source = write(tmp_path, "flags.json", {"checkout": {**everyone, "rules": [PLAN_RULE]}})
+    with checkout_gaining_a_plan_rule(tmp_path) as (control, source, _, _):
         tenants = write(tmp_path, "t.txt", TENANTS_FILE)
-        terminal = on_terminal(
-            control, "n", "push", source, "--application", "shop", "--environment", "prod",
-            "--profile", "flags", "--tenants", tenants,
-        )  # fmt: skip
+        terminal = on_terminal(control, "n", "push", source, *PUSH_TARGET, "--tenants", tenants)
     assert terminal.before_answer.splitlines()[-1] == (
         "1 flag could not be assessed with this tenants file (checkout). "
         "Deploy version 2 to prod with AppConfig.AllAtOnce? [y/N] "
