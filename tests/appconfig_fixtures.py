@@ -30,6 +30,9 @@ __all__ = [
     "APP",
     "ENV",
     "PROFILE",
+    "V1",
+    "V2",
+    "V3",
     "ChangeWaiter",
     "Harness",
     "backoff_floor",
@@ -43,6 +46,14 @@ __all__ = [
 ]
 
 APP, ENV, PROFILE = "app", "prod", "flags"
+
+# Three versions of one document, each answering differently for acme and others.
+V1: dict[str, Any] = {
+    "checkout": {"enabled": True, "tenants": ["acme"]},
+    "search": {"enabled": False},
+}
+V2: dict[str, Any] = {"checkout": {"enabled": True}, "search": {"enabled": True}}
+V3: dict[str, Any] = {"checkout": {"enabled": False}, "search": {"enabled": True}}
 
 # AppConfig's minimum for RequiredMinimumPollIntervalInSeconds; what these tests ask for.
 SESSION_MINIMUM = 15

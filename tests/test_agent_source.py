@@ -22,6 +22,8 @@ from tests.appconfig_fixtures import (
     APP,
     ENV,
     PROFILE,
+    V1,
+    V2,
     ChangeWaiter,
     Harness,
     fast_endpoint,
@@ -32,12 +34,6 @@ from tests.appconfig_fixtures import (
 
 SOURCE = f"agent://{APP}/{ENV}/{PROFILE}"
 AGENT_TOKEN = "agent-access-token"  # noqa: S105 - a test value, like the agent's ACCESS_TOKEN
-
-V1: dict[str, Any] = {
-    "checkout": {"enabled": True, "tenants": ["acme"]},
-    "search": {"enabled": False},
-}
-V2: dict[str, Any] = {"checkout": {"enabled": True}, "search": {"enabled": True}}
 
 
 def answers(flags: Flags) -> list[bool]:

@@ -23,6 +23,9 @@ from tests.appconfig_fixtures import (
     APP,
     ENV,
     PROFILE,
+    V1,
+    V2,
+    V3,
     ChangeWaiter,
     Harness,
     refresh_threads,
@@ -32,13 +35,6 @@ from tests.helpers import blocked_in, run_python
 
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 THREAD_NAME = f"flagkit-refresh {SOURCE}"
-
-V1: dict[str, Any] = {
-    "checkout": {"enabled": True, "tenants": ["acme"]},
-    "search": {"enabled": False},
-}
-V2: dict[str, Any] = {"checkout": {"enabled": True}, "search": {"enabled": True}}
-V3: dict[str, Any] = {"checkout": {"enabled": False}, "search": {"enabled": True}}
 
 
 def answers(flags: Flags) -> list[bool]:

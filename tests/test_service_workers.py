@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ import httpx
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import write
+from tests.helpers import wait_until, write
 from tests.service_server import CliServer, serve_cli
 
 V1: dict[str, Any] = {"featureA": {"enabled": True, "tenants": ["acme"]}}
@@ -85,10 +84,7 @@ def until_every_worker(
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     """Until `condition()` (it reads another process, which no event of ours tells of)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.05)
+    assert wait_until(condition, timeout, interval=0.05), "the condition never held"
 
 
 def metrics_directory(tmp: Path) -> Path:

@@ -30,6 +30,8 @@ from tests.appconfig_fixtures import (
     APP,
     ENV,
     PROFILE,
+    V1,
+    V3,
     ChangeWaiter,
     Harness,
     fast_endpoint,
@@ -44,11 +46,6 @@ from tests.service_server import live
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 RESOURCE = f"(application {APP!r}, environment {ENV!r}, profile {PROFILE!r})"
 
-V1: dict[str, Any] = {
-    "checkout": {"enabled": True, "tenants": ["acme"]},
-    "search": {"enabled": False},
-}
-V3: dict[str, Any] = {"checkout": {"enabled": False}, "search": {"enabled": True}}
 BAD: dict[str, Any] = {
     "checkout": {"enabled": "yes"},
     "search": {"enabled": True, "percentage": 300},
