@@ -118,7 +118,7 @@ def parse_document(content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMEN
             content,
             parse_float=finite_float,
             parse_constant=_reject_constant,
-            object_pairs_hook=_object_without_duplicates,
+            object_pairs_hook=object_without_duplicates,
         )
     except RecursionError:
         raise SchemaValidationError(
@@ -160,7 +160,9 @@ def non_finite_problem(path: list[str | int], spelling: str) -> Problem:
     )
 
 
-def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s `object_pairs_hook`: the object, or `ValueError` naming a key it holds
+    twice (JSON allows it; flag documents and service request bodies do not)."""
     document = dict(pairs)
     if len(document) < len(pairs):
         seen: set[str] = set()

@@ -33,6 +33,7 @@ __all__ = [
     "WRONG_HOST_RESPONSE",
     "ApiKeyGuard",
     "host_is_loopback",
+    "is_loopback",
     "key_is_valid",
     "offered_key",
 ]
@@ -96,7 +97,9 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an IP address, or a name) is this machine: a loopback address or
+    `localhost`."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -112,11 +115,11 @@ def host_is_loopback(headers: list[tuple[bytes, bytes]]) -> bool:
             if host.startswith("["):  # [::1] or [::1]:8000
                 address, bracket, rest = host[1:].partition("]")
                 port_ok = rest == "" or (rest[:1] == ":" and rest[1:].isdigit())
-                return bool(bracket) and port_ok and _is_loopback(address)
+                return bool(bracket) and port_ok and is_loopback(address)
             name_part, colon, port = host.partition(":")
             if colon and not port.isdigit():
                 return False
-            return _is_loopback(name_part) and ":" not in name_part
+            return is_loopback(name_part)
     return True
 
 
@@ -143,7 +146,7 @@ class ApiKeyGuard:
             if self.open_beyond_loopback:
                 return None
             server = scope.get("server")
-            if server is not None and not _is_loopback(server[0]):
+            if server is not None and not is_loopback(server[0]):
                 return error_response(403, _LOOPBACK_ONLY)
             if not host_is_loopback(scope["headers"]):  # DNS rebinding, from a browser
                 return error_response(421, _LOOPBACK_HOST_ONLY)

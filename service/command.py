@@ -13,7 +13,6 @@ when they are missing, says which extra to install.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 import tempfile
@@ -115,6 +114,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from service.auth import is_loopback
     from service.settings import Settings
     from service.source import source_kind
 
@@ -141,11 +141,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
     except ConfigurationError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not (loopback or settings.api_keys or settings.allow_unauthenticated):
+    if not (is_loopback(args.host) or settings.api_keys or settings.allow_unauthenticated):
         print(
             f"{prog}: error: refusing to listen on {args.host} without API keys; set "
             "FLAGKIT_API_KEYS (or FLAGKIT_API_KEYS_FILE), or pass --allow-unauthenticated",

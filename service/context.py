@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flagkit import model
+from flagkit.document import object_without_duplicates
 from flagkit.model import ErrorCode, Tenant
 
 __all__ = [
@@ -64,16 +65,10 @@ def tenant_from_body(body: bytes, limits: ContextLimits) -> Tenant:
 
 def _object_refusing_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """`json.loads`'s object hook: the object, or PARSE_ERROR naming a key it holds twice."""
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        names = [name for name, _ in pairs]
-        twice = next(name for index, name in enumerate(names) if name in names[:index])
-        raise ContextError(
-            ErrorCode.PARSE_ERROR,
-            f"request body: the key {json.dumps(twice, ensure_ascii=False)} "
-            "appears twice in one object",
-        )
-    return result
+    try:
+        return object_without_duplicates(pairs)
+    except ValueError as exc:
+        raise ContextError(ErrorCode.PARSE_ERROR, f"request body: {exc}") from None
 
 
 def tenant_from_context(context: object, limits: ContextLimits) -> Tenant:

@@ -6,6 +6,7 @@ docs/service-errors.md lists every status and body.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 from collections.abc import Mapping
@@ -18,11 +19,11 @@ from starlette.responses import Response
 from flagkit.model import ErrorCode
 
 __all__ = [
-    "MALFORMED_REQUEST_RESPONSE",
     "JsonBadRequest",
     "ServiceError",
     "error_response",
     "install_error_handlers",
+    "refuse",
 ]
 
 _log = logging.getLogger("flagkit.service")
@@ -103,26 +104,24 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)  # OFREP's generalErrorResponse
 
 
-def _malformed_request_response() -> bytes:
-    body = json.dumps(
-        {"errorCode": ErrorCode.GENERAL.value, "errorDetails": "the request is not valid HTTP/1.1"}
-    ).encode()
+def refuse(transport: asyncio.Transport, status: int, details: str) -> None:
+    """Answer `status` with OFREP's error body, straight on `transport`, and close it: for
+    what uvicorn's protocols answer before any ASGI app sees the request."""
+    body = json.dumps({"errorCode": ErrorCode.GENERAL.value, "errorDetails": details}).encode()
     head = (
-        "HTTP/1.1 400 Bad Request\r\n"
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
         "content-type: application/json\r\n"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
     )
-    return head.encode("ascii") + body
-
-
-MALFORMED_REQUEST_RESPONSE = _malformed_request_response()
-"""What a request the HTTP parser cannot read gets: 400 in the service's JSON error shape."""
+    transport.write(head.encode("ascii") + body)
+    transport.close()
 
 
 class JsonBadRequest:
     """A mixin for uvicorn's HTTP protocol classes (before them in the bases): a request
-    that is not HTTP gets `MALFORMED_REQUEST_RESPONSE`, not uvicorn's `text/plain` 400.
+    that is not HTTP gets a JSON 400 in the service's error shape, not uvicorn's
+    `text/plain` one.
 
     uvicorn answers such a request itself, before any ASGI app sees it, by calling its
     protocol's `send_400_response`; both the h11 and the httptools protocol have one.
@@ -132,5 +131,4 @@ class JsonBadRequest:
 
     def send_400_response(self, msg: str) -> None:
         """Write the JSON 400 and close the connection (uvicorn logged `msg` already)."""
-        self.transport.write(MALFORMED_REQUEST_RESPONSE)
-        self.transport.close()
+        refuse(self.transport, 400, "the request is not valid HTTP/1.1")

@@ -27,8 +27,6 @@ To run uvicorn yourself, pass it `--http service.server:NoDelayHttpToolsProtocol
 from __future__ import annotations
 
 import asyncio
-import http
-import json
 import socket
 from collections.abc import Callable, Sized
 from typing import Any
@@ -36,8 +34,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from flagkit.model import ErrorCode
-from service.errors import JsonBadRequest
+from service.errors import JsonBadRequest, refuse
 from service.limits import ConnectionCap, HeadLimit, ServerLimits, head_too_large, server_limits
 
 __all__ = [
@@ -46,7 +43,6 @@ __all__ = [
     "RequestDeadline",
     "enable_nodelay",
     "http_protocol",
-    "refuse",
 ]
 
 
@@ -55,19 +51,6 @@ def enable_nodelay(transport: asyncio.BaseTransport) -> None:
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def refuse(transport: asyncio.Transport, status: int, details: str) -> None:
-    """Answer `status` with OFREP's error body, straight on `transport`, and close it."""
-    body = json.dumps({"errorCode": ErrorCode.GENERAL.value, "errorDetails": details}).encode()
-    head = (
-        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
-        "content-type: application/json\r\n"
-        f"content-length: {len(body)}\r\n"
-        "connection: close\r\n\r\n"
-    )
-    transport.write(head.encode("ascii") + body)
-    transport.close()
 
 
 class RequestDeadline:
