@@ -32,7 +32,7 @@ from flagkit.model import (
     Evaluation,
     Reason,
     Tenant,
-    tenant_from_context,
+    context_parts,
     tenant_problem,
 )
 
@@ -277,28 +277,31 @@ def tenant_parts(tenant: object) -> tuple[str | None, str | None, Mapping[str, A
     """(id, tier, attributes) of any accepted tenant form, or a message saying why it is not one."""
     if isinstance(tenant, str) or tenant is None:
         return tenant, None, EMPTY_ATTRIBUTES
-    if isinstance(tenant, Mapping):
-        id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
-        tenant = tenant_from_context(
-            None if id_key is None else tenant[id_key], tenant, skip=_ID_KEYS
-        )
     if isinstance(tenant, Tenant):
         if tenant._problem is not None:
             return tenant._problem
         return tenant.id, tenant.tier, tenant.attributes
-    if not hasattr(tenant, "id"):
+    tenant_id: object
+    tier: object
+    attributes: object
+    if isinstance(tenant, Mapping):
+        id_key = next((name for name in _ID_KEYS if tenant.get(name) is not None), None)
+        targeting_key = None if id_key is None else tenant[id_key]
+        tenant_id, tier, attributes = context_parts(targeting_key, tenant, skip=_ID_KEYS)
+    elif hasattr(tenant, "id"):
+        tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
+        attributes = getattr(tenant, "attributes", None)
+        if attributes is None:
+            attributes = EMPTY_ATTRIBUTES
+    else:
         return (
             f"a tenant is a str, a flagkit.Tenant, a mapping with 'id' or an object with .id; "
             f"got {type(tenant).__name__}"
         )
-    tenant_id, tier = tenant.id, getattr(tenant, "tier", None)
-    attributes = getattr(tenant, "attributes", None)
-    if attributes is None:
-        attributes = EMPTY_ATTRIBUTES
     problem = tenant_problem(tenant_id, tier, attributes)
     if problem is not None:
         return problem
-    return tenant_id, tier, attributes
+    return tenant_id, tier, attributes  # type: ignore[return-value]  # checked just above
 
 
 def _error(
@@ -307,7 +310,6 @@ def _error(
     default: Any,
     code: ErrorCode,
     message: str,
-    attributes: Mapping[str, Any] = EMPTY_ATTRIBUTES,
 ) -> Evaluation:
     return Evaluation(
         flag=key,
@@ -317,7 +319,6 @@ def _error(
         reason=Reason.ERROR,
         error_code=code,
         error_message=message,
-        attributes=attributes,
         version=flagset.version,
     )
 

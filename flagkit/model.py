@@ -15,6 +15,7 @@ __all__ = [
     "Evaluation",
     "Reason",
     "Tenant",
+    "context_parts",
     "tenant_from_context",
     "tenant_problem",
 ]
@@ -104,16 +105,24 @@ class Tenant:
 def tenant_from_context(
     targeting_key: object, context: Mapping[str, Any], *, skip: Collection[str] = ()
 ) -> Tenant:
-    """The tenant an OpenFeature/OFREP evaluation context describes.
+    """The tenant an OpenFeature/OFREP evaluation context describes (`context_parts`).
 
-    `targeting_key` is the tenant id, the context's `tier` its tier, and every other
-    key (but those in `skip`) an attribute. Wrong types are not raised: the Tenant
-    carries its problem, and evaluating it answers `INVALID_CONTEXT`.
+    Wrong types are not raised: the Tenant carries its problem, and evaluating it answers
+    `INVALID_CONTEXT`.
     """
+    return Tenant(*context_parts(targeting_key, context, skip=skip))  # type: ignore[arg-type]
+
+
+def context_parts(
+    targeting_key: object, context: Mapping[str, Any], *, skip: Collection[str] = ()
+) -> tuple[object, object, dict[str, Any]]:
+    """(id, tier, attributes) of an evaluation context: `targeting_key` is the tenant id,
+    the context's `tier` its tier, and every other key (but those in `skip`) an attribute.
+    Unchecked: `tenant_problem` says whether they can be evaluated."""
     attributes = {
         name: value for name, value in context.items() if name != "tier" and name not in skip
     }
-    return Tenant(targeting_key, context.get("tier"), attributes)  # type: ignore[arg-type]
+    return targeting_key, context.get("tier"), attributes
 
 
 def tenant_problem(tenant_id: object, tier: object, attributes: object) -> str | None:
