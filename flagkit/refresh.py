@@ -242,15 +242,17 @@ class Refresher:
             except FlagkitError as exc:
                 self._ledger.failed(exc, version)
                 raise
+            # `_served` changes only under the refresh lock, held here: what changed is
+            # worked out before the swap lock, which close() waits for.
+            old = self._served
+            changed = frozenset() if old is None else changed_flags(old.document, new.document)
             with self._swap_lock:
                 if self._closed.is_set():
                     return False  # close() returned while this fetch was in flight: drop it.
-                old = self._served
                 if not self._put(new):
                     return False  # The Flags is gone.
                 self._served_digest = digest
                 resolved, unreachable = self._ledger.delivered()
-                changed = frozenset() if old is None else changed_flags(old.document, new.document)
                 if old is not None:
                     self._announcer.queue(old, new, changed)
             log_swap(
@@ -349,8 +351,7 @@ class Refresher:
 
     def _interval(self) -> float:
         """What the source last asked for (AppConfig's NextPollIntervalInSeconds), else ours."""
-        asked = getattr(self.source, "next_poll_interval", None)
-        return float(asked) if asked else self._poll_interval
+        return self._pace() or self._poll_interval
 
     def _retry_delay(self, at_least: float = 0.0) -> float:
         backoff = Backoff(cap=max(self._poll_interval, 30.0))

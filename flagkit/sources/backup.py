@@ -8,10 +8,8 @@ served document's `status.stale_for` counts from it.
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -38,6 +36,8 @@ def save_backup(
         "document": document,
     }
     directory = os.path.dirname(os.path.abspath(path))
+    import tempfile  # with shutil, bz2 and lzma: only processes that keep a backup load it
+
     handle, temporary = tempfile.mkstemp(prefix=".flagkit-backup-", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -55,6 +55,8 @@ def saved_at(record: Mapping[str, Any]) -> float | None:
     text = record.get("savedAt")
     if not isinstance(text, str):
         return None
+    import calendar  # with datetime and locale: only when a backup is read
+
     try:
         return float(calendar.timegm(time.strptime(text, _SAVED_AT)))
     except ValueError:

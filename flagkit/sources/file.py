@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
-from flagkit.errors import Problem, SchemaValidationError, SourceError
-from flagkit.schema import ROOT
+from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, size_problem
+from flagkit.errors import SchemaValidationError, SourceError
 from flagkit.sources.snapshot import Snapshot, content_version
 
 __all__ = ["FileSource"]
@@ -32,9 +31,6 @@ class FileSource:
         except OSError as exc:
             raise SourceError(f"cannot read flag document {self.path!r}: {exc.strerror}") from exc
         if len(content) > self.max_bytes:
-            size = os.path.getsize(self.path)
-            raise SchemaValidationError(
-                [Problem(ROOT, f"{size} bytes is larger than the limit of {self.max_bytes} bytes")],
-                source=self.description,
-            )
+            problem = size_problem(os.path.getsize(self.path), self.max_bytes)
+            raise SchemaValidationError([problem], source=self.description)
         return Snapshot(content, content_version(content))
