@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from flagkit.announcer import LOGGER_NAME
 from flagkit.errors import MAX_PROBLEMS_SHOWN, DocumentError, FlagkitError, SourceError
 
-__all__ = ["FlagsStatus", "Rejection", "StatusCallback", "StatusLedger", "log_swap"]
+__all__ = [
+    "REJECTION_MESSAGE",
+    "FlagsStatus",
+    "Rejection",
+    "StatusCallback",
+    "StatusLedger",
+    "log_swap",
+]
+
+REJECTION_MESSAGE = (
+    "flagkit: rejected flag document version %s from %s; still serving version %s: %s"
+)
+"""The log line of a rejected document (its version, the source, the served version, the
+problems last): a log handler may recognise it to leave the problems out."""
 
 _FLAGS_NAMED = 20
 """A swap's log line names this many changed flags, then counts the rest."""
@@ -177,7 +190,7 @@ class StatusLedger:
         if isinstance(exc, DocumentError):
             rejection = self.rejection or Rejection.of(exc, None)
             _logger().warning(
-                "flagkit: rejected flag document version %s from %s; still serving version %s: %s",
+                REJECTION_MESSAGE,
                 rejection.version,
                 self.source,
                 served,

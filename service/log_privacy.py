@@ -18,6 +18,7 @@ import logging
 
 from flagkit.announcer import LOGGER_NAME
 from flagkit.errors import DocumentError
+from flagkit.refresh_status import REJECTION_MESSAGE
 
 __all__ = ["HIDDEN_PROBLEMS", "DocumentContentFilter"]
 
@@ -26,9 +27,6 @@ HIDDEN_PROBLEMS = (
     "GET /v1/status with an API key shows them"
 )
 """What replaces a rejected document's problems in a log line."""
-
-_REJECTION = "flagkit: rejected flag document version "
-"""How the refresher's line on a rejection begins; its last argument is the problems."""
 
 
 class DocumentContentFilter(logging.Filter):
@@ -41,7 +39,7 @@ class DocumentContentFilter(logging.Filter):
         args = record.args
         if not isinstance(args, tuple) or not args:
             return True
-        if isinstance(record.msg, str) and record.msg.startswith(_REJECTION):
+        if record.msg == REJECTION_MESSAGE:  # its last argument is the problems
             record.args = (*args[:-1], HIDDEN_PROBLEMS)
         elif any(isinstance(arg, DocumentError) for arg in args):
             record.args = tuple(

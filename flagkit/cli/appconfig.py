@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from flagkit.command_plugins import Subcommands
 from flagkit.errors import DocumentError, SourceError
+from flagkit.fields import flag_items
 from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.sources.agent import DEFAULT_AGENT_URL, AgentSource
 from flagkit.sources.snapshot import Snapshot
@@ -98,7 +99,7 @@ def _pull(args: argparse.Namespace, out: TextIO) -> int:
         write_atomically(args.output, _json_text(checked.document))
     except OSError as exc:
         return _failed(f"cannot write {args.output}: {exc.strerror or exc}")
-    flags = sum(1 for key in checked.document if not key.startswith(("$", "_")))
+    flags = sum(1 for _ in flag_items(checked.document))
     print(
         f"{description}: wrote {args.output} ({flags} flag{'s' if flags != 1 else ''}, "
         f"version {snapshot.version})",
@@ -123,12 +124,14 @@ def _data_api_client(endpoint_url: str | None, region: str | None) -> Iterator[A
     from botocore.config import Config
     from botocore.exceptions import NoRegionError
 
+    from flagkit.aws_region import client_region
+
     config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard"})
     try:
         client = boto3.session.Session().client(
             "appconfigdata",
             endpoint_url=endpoint_url,
-            region_name=region or os.environ.get("AWS_REGION") or None,
+            region_name=client_region(region),
             config=config,
         )
     except NoRegionError:

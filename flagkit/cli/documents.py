@@ -17,6 +17,7 @@ from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from flagkit.client import Flags
 from flagkit.command_plugins import Subcommands
 from flagkit.errors import DocumentError, FlagkitError, SourceError
+from flagkit.fields import flag_items
 from flagkit.model import Evaluation, Tenant
 from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.schema import draft4_schema, json_schema
@@ -84,7 +85,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             continue
         for warning in checked.warnings:
             print(f"{path}: warning: {warning}", file=out)
-        flags = sum(1 for key in checked.document if not key.startswith(("$", "_")))
+        flags = sum(1 for _ in flag_items(checked.document))
         print(f"{path}: ok, {flags} flag{'s' if flags != 1 else ''} ({snapshot.version})", file=out)
     return status
 
