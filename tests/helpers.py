@@ -1,6 +1,7 @@
 """What many test modules do the same way: write a file, run a command to its end.
 
 - `write(directory, name, content)`: a document (or any text) in a file of `directory`.
+- `replace(path, content)`: the file replaced whole, as an editor or a deployment does.
 - `run_command(command, ...)`: a subprocess run to the end, its output kept as text.
 - `run_flagkit(*args)`: the installed `flagkit` console script, as a user types it.
 - `run_python(code, *args)`: `python -c code` in a fresh interpreter of this venv.
@@ -31,6 +32,7 @@ __all__ = [
     "ChangeWaiter",
     "blocked_in",
     "flagkit_warnings",
+    "replace",
     "run_command",
     "run_flagkit",
     "run_python",
@@ -48,6 +50,14 @@ def write(directory: Path, name: str, content: object) -> Path:
     text = content if isinstance(content, str) else json.dumps(content)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def replace(path: Path, content: object) -> None:
+    """`path` replaced whole with `content` (a str as it is, anything else as JSON), as an
+    editor or a deployment does: a reader never sees half of it."""
+    scratch = path.with_suffix(".new")
+    scratch.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+    scratch.replace(path)
 
 
 def run_command(

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from flagkit import ConfigurationError, Flags, FlagsStatus
+from tests.helpers import replace
 
 ON = {"featureA": {"enabled": True}}
 OFF = {"featureA": {"enabled": False}}
 
 
-def _write(path: Path, document: Any) -> None:
-    """Replace the file whole, as an editor or a deployment does."""
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(document) if not isinstance(document, str) else document)
-    temporary.replace(path)
-
-
 def test_a_thread_swaps_in_an_edited_file_and_keeps_the_last_good_one(tmp_path: Path) -> None:
     path = tmp_path / "flags.json"
-    _write(path, ON)
+    replace(path, ON)
     swapped = threading.Event()
     failed: list[FlagsStatus] = []
     failure_seen = threading.Event()
@@ -40,11 +32,11 @@ def test_a_thread_swaps_in_an_edited_file_and_keeps_the_last_good_one(tmp_path: 
         flags.on_status(on_status)
         assert flags.enabled("featureA", "acme") is True
 
-        _write(path, OFF)
+        replace(path, OFF)
         assert swapped.wait(timeout=10)
         assert flags.enabled("featureA", "acme") is False
 
-        _write(path, '{"featureA": {"enabled": "yes"}}')
+        replace(path, '{"featureA": {"enabled": "yes"}}')
         assert failure_seen.wait(timeout=10)
         assert failed[0].last_error == """featureA.enabled: "yes" is not of type 'boolean'"""
         assert flags.enabled("featureA", "acme") is False  # the last good document serves
@@ -52,7 +44,7 @@ def test_a_thread_swaps_in_an_edited_file_and_keeps_the_last_good_one(tmp_path: 
 
 def test_on_read_catches_up_in_a_subclass_that_overrides_a_read(tmp_path: Path) -> None:
     path = tmp_path / "flags.json"
-    _write(path, ON)
+    replace(path, ON)
 
     class AuditedFlags(Flags):
         asked: list[str]
@@ -65,7 +57,7 @@ def test_on_read_catches_up_in_a_subclass_that_overrides_a_read(tmp_path: Path) 
     flags.asked = []
     assert flags.enabled("featureA", "acme") is True
     first = flags.version
-    _write(path, OFF)
+    replace(path, OFF)
     deadline = time.monotonic() + 10
     while flags.version == first and time.monotonic() < deadline:
         flags.enabled("featureA", "acme")  # a read that finds the document due re-reads it
@@ -77,9 +69,9 @@ def test_on_read_catches_up_in_a_subclass_that_overrides_a_read(tmp_path: Path) 
 
 def test_manual_is_the_default_and_refresh_re_reads(tmp_path: Path) -> None:
     path = tmp_path / "flags.json"
-    _write(path, ON)
+    replace(path, ON)
     flags = Flags.from_file(path)
-    _write(path, OFF)
+    replace(path, OFF)
     assert flags.enabled("featureA", "acme") is True  # nothing re-read it yet
     assert flags.refresh() is True
     assert flags.enabled("featureA", "acme") is False
@@ -88,7 +80,7 @@ def test_manual_is_the_default_and_refresh_re_reads(tmp_path: Path) -> None:
 @pytest.mark.parametrize("interval", [0, -1.5])
 def test_a_poll_interval_must_be_positive(tmp_path: Path, interval: float) -> None:
     path = tmp_path / "flags.json"
-    _write(path, ON)
+    replace(path, ON)
     with pytest.raises(ConfigurationError) as raised:
         Flags.from_file(path, refresh_mode="thread", poll_interval=interval)
     assert str(raised.value) == f"poll_interval must be positive, got {interval}"

@@ -8,7 +8,6 @@ timestamp and a level.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -23,6 +22,7 @@ from flagkit.refresh import Refresher
 from flagkit.sources.memory import MemorySource
 from flagkit.sources.snapshot import Snapshot
 from service.log_privacy import HIDDEN_PROBLEMS
+from tests.helpers import replace
 from tests.service_server import serve_cli
 
 DOC: dict[str, Any] = {"zeta": {"enabled": True}, "alpha": {"enabled": True, "tenants": ["acme"]}}
@@ -214,24 +214,17 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
 HASH = r"hash:[0-9a-f]{16}"
 
 
-def replace_file(path: Path, content: object) -> None:
-    """Write `path` whole, as an editor or a deploy does: the reader never sees half of it."""
-    scratch = path.with_suffix(".new")
-    scratch.write_text(json.dumps(content), encoding="utf-8")
-    scratch.replace(path)
-
-
 def test_flagkit_serve_logs_each_swap_and_rejection_with_a_timestamp_and_level(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "flags.json"
-    replace_file(path, DOC)
+    replace(path, DOC)
     env = {"FLAGKIT_POLL_INTERVAL": "0.1"}
     with serve_cli("--source", str(path), env=env) as server:
         server.wait_for_log("flagkit service: serving flags version")
-        replace_file(path, ZETA_OFF)
+        replace(path, ZETA_OFF)
         server.wait_for_log("flagkit: serving flag document version")
-        replace_file(path, {"zeta": {"enabled": "yes"}})
+        replace(path, {"zeta": {"enabled": "yes"}})
         log = server.wait_for_log("flagkit: rejected flag document version")
 
     source = re.escape(f"file:{path}")

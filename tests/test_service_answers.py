@@ -21,7 +21,9 @@ import pytest
 
 from flagkit.client import Flags
 from service.settings import Settings
+from tests.appconfig_fixtures import free_port
 from tests.conftest import EXAMPLES
+from tests.helpers import replace, wait_until
 from tests.service_server import (
     SERVE,
     START_TIMEOUT,
@@ -284,13 +286,6 @@ def test_debug_log_level_keeps_the_access_log_off() -> None:
     assert "GET /healthz" not in log
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_warning_log_level_writes_warnings_and_no_info(tmp_path: Path) -> None:
     """A good edit (an INFO swap line by default) is not logged; a bad one (WARNING) is."""
     path = tmp_path / "flags.json"
@@ -323,9 +318,9 @@ def test_warning_log_level_writes_warnings_and_no_info(tmp_path: Path) -> None:
         with served.client() as client:
             document = json.loads(path.read_text())
             document["newFlag"] = {"enabled": True}
-            edit(path, json.dumps(document))
+            replace(path, json.dumps(document))
             assert served_soon(client, "/v1/flags/newFlag?tenant=acme")
-        edit(path, '{"newFlag": {"enabled": "yes"}}')
+        replace(path, '{"newFlag": {"enabled": "yes"}}')
         assert warned.wait(START_TIMEOUT), "".join(lines)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -336,18 +331,7 @@ def test_warning_log_level_writes_warnings_and_no_info(tmp_path: Path) -> None:
     assert "INFO" not in log, log
 
 
-def edit(path: Path, text: str) -> None:
-    """Replace `path` whole, as an editor or a deploy does."""
-    scratch = path.with_suffix(".new")
-    scratch.write_text(text)
-    scratch.replace(path)
-
-
 def served_soon(client: httpx.Client, path: str) -> bool:
     """Whether GET `path` turns 200 within 10 s; the server re-reads its file on its own
     clock, in another process: there is no event to await, so this asks every 50 ms."""
-    for _ in range(200):
-        if client.get(path).status_code == 200:
-            return True
-        threading.Event().wait(0.05)
-    return False
+    return wait_until(lambda: client.get(path).status_code == 200, 10, interval=0.05)

@@ -27,6 +27,7 @@ from flagkit.client import Flags
 from service.app import create_app
 from service.settings import Settings
 from tests.conftest import EXAMPLES
+from tests.helpers import replace
 from tests.service_server import (
     CliServer,
     LiveServer,
@@ -809,13 +810,6 @@ def test_the_readme_openfeature_client(make_run: CliServer) -> None:
         provider.session.close()
 
 
-def replace_file(path: Path, text: str) -> None:
-    """Write `path` whole, as an editor or a deploy does: the reader never sees half of it."""
-    scratch = path.with_suffix(".new")
-    scratch.write_text(text)
-    scratch.replace(path)
-
-
 def poll(client: httpx.Client, path: str, done: Any, timeout: float = 10.0) -> Any:
     """GET `path` until `done(body)`; the last body. The server is another process, re-reading
     its file on its own clock: there is no event to await, so this asks every 50 ms."""
@@ -840,12 +834,12 @@ def test_file_edits_are_served_and_a_bad_edit_keeps_the_last_good_document(
 
         document = json.loads(path.read_text())
         document["bulkExport"]["excludedTenants"].append("acme")
-        replace_file(path, json.dumps(document))
+        replace(path, json.dumps(document))
         edited = poll(client, acme, lambda body: body["version"] != first)
         assert (edited["value"], edited["rule"]) == (False, "excludedTenants")
         second = edited["version"]
 
-        replace_file(path, '{"bulkExport": {"enabled": "yes"}}')
+        replace(path, '{"bulkExport": {"enabled": "yes"}}')
         ready = poll(client, "/v1/status", lambda body: body["lastError"] is not None)
         assert ready["status"] == "ready"
         assert ready["version"] == second
@@ -856,7 +850,7 @@ def test_file_edits_are_served_and_a_bad_edit_keeps_the_last_good_document(
         assert stale["staleFor"] > 0.1
         assert metric(client, "flagkit_seconds_since_last_good_load") > 0.1
 
-        replace_file(path, (EXAMPLES / "flags.json").read_text())
+        replace(path, (EXAMPLES / "flags.json").read_text())
         recovered = poll(client, "/v1/status", lambda body: body["lastError"] is None)
         assert (recovered["version"], recovered["staleFor"]) == (first, 0.0)
         assert client.get(acme).json()["value"] is True
