@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flagkit.publish.appconfig_control import IN_PROGRESS
+from flagkit.publish.appconfig_control import PREDEFINED_STRATEGIES as PREDEFINED
+
 __all__ = [
     "IMMEDIATE",
     "IN_PROGRESS",
@@ -36,8 +39,6 @@ __all__ = [
     "Strategy",
     "served_version",
 ]
-
-IN_PROGRESS = frozenset({"VALIDATING", "DEPLOYING", "BAKING"})
 
 
 @dataclass(frozen=True)
@@ -76,32 +77,16 @@ class Strategy:
         return found
 
 
-PREDEFINED_STRATEGIES = (
-    Strategy("AppConfig.AllAtOnce", "AppConfig.AllAtOnce", 0, 100, "LINEAR", 10),
+PREDEFINED_STRATEGIES = tuple(
     Strategy(
-        "AppConfig.Linear50PercentEvery30Seconds",
-        "AppConfig.Linear50PercentEvery30Seconds",
-        1,
-        50,
-        "LINEAR",
-        1,
-    ),
-    Strategy(
-        "AppConfig.Linear20PercentEvery6Minutes",
-        "AppConfig.Linear20PercentEvery6Minutes",
-        30,
-        20,
-        "LINEAR",
-        30,
-    ),
-    Strategy(
-        "AppConfig.Canary10Percent20Minutes",
-        "AppConfig.Canary10Percent20Minutes",
-        20,
-        10,
-        "EXPONENTIAL",
-        10,
-    ),
+        known.id,
+        known.name,
+        known.duration_minutes,
+        known.growth_factor,
+        known.growth_type,
+        known.bake_minutes,
+    )
+    for known in PREDEFINED.values()
 )
 """AppConfig's predefined strategies, with the growth and times AWS documents."""
 

@@ -28,7 +28,7 @@ from typing import Final, TextIO
 from flagkit.document import parse_document
 from flagkit.errors import DocumentError, SourceError
 from flagkit.local_appconfig.endpoint import LocalAppConfig
-from flagkit.local_appconfig.store import FEATURE_FLAGS, AppConfigApiError
+from flagkit.local_appconfig.store import FEATURE_FLAGS, FREEFORM, AppConfigApiError
 from flagkit.publish.appconfig_format import appconfig_definition, is_definition, load_flag_document
 from flagkit.sources.file import FileSource
 
@@ -136,7 +136,7 @@ class FileDeployer:
                     wanted = content is not None and is_definition(parse_document(content))
                 except DocumentError:
                     wanted = False
-            store.add_profile(app, watched.profile, FEATURE_FLAGS if wanted else "AWS.Freeform")
+            store.add_profile(app, watched.profile, FEATURE_FLAGS if wanted else FREEFORM)
             return wanted
 
     def _deploy(self, watched: WatchedFile, state: _State, content: bytes) -> None:

@@ -35,6 +35,7 @@ from flagkit.local_appconfig.deployments import (
     Strategy,
     served_version,
 )
+from flagkit.publish.appconfig_format import FEATURE_FLAGS_TYPE
 
 __all__ = [
     "FEATURE_FLAGS",
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 FREEFORM = "AWS.Freeform"
-FEATURE_FLAGS = "AWS.AppConfig.FeatureFlags"
+FEATURE_FLAGS = FEATURE_FLAGS_TYPE
 MAX_IDENTIFIER = 128
 """Identifiers and names are 1 to 128 characters (the service model's `Identifier`)."""
 
