@@ -166,8 +166,14 @@ def appconfig_client(endpoint_url: str | None, region: str | None) -> AppConfigC
         raise PublishError(f"cannot make an AppConfig client: {exc}") from None
 
 
-def call_appconfig(operation: str, about: str, call: Callable[[], _T]) -> _T:
-    """`call()`, with botocore's errors turned into a `PublishError` that names the call."""
+def call_appconfig(
+    operation: str, about: str, call: Callable[[], _T], *, conflict: str | None = None
+) -> _T:
+    """`call()`, with botocore's errors turned into a `PublishError` that names the call.
+
+    With `conflict`, AppConfig's `ConflictException` (a version or deployment made by
+    someone else meanwhile) is that message instead, with AppConfig's own words after it.
+    """
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -175,6 +181,8 @@ def call_appconfig(operation: str, about: str, call: Callable[[], _T]) -> _T:
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = error.get("Code", "error")
+        if conflict is not None and code == "ConflictException":
+            raise PublishError(f"{conflict} (AppConfig: {error.get('Message', '')})") from None
         raise PublishError(
             f"AppConfig {operation} failed for {about}: {code}: {error.get('Message', '')}"
         ) from None
@@ -363,7 +371,6 @@ def start_deployment(
 ) -> Mapping[str, Any]:
     """StartDeployment of `version` (guarded by `LatestDeploymentNumber` where botocore knows
     it); a conflict says whether this command `created` the version it could not deploy."""
-    from botocore.exceptions import ClientError
 
     params: dict[str, Any] = {
         "ApplicationId": target.application_id,
@@ -385,21 +392,14 @@ def start_deployment(
         else (f"could not deploy version {version}", "rollback")
     )
 
-    def start() -> Mapping[str, Any]:
-        try:
-            return client.start_deployment(**params)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConflictException":
-                raise PublishError(
-                    f"{what} to environment {target.environment_name!r}: another deployment "
-                    "is in progress or started since this command read the environment; "
-                    f"nothing was deployed; re-run flagkit {command} to review the impact "
-                    "against what is "
-                    f"deployed now (AppConfig: {exc.response.get('Error', {}).get('Message', '')})"
-                ) from None
-            raise
-
-    return call_appconfig("start_deployment", about, start)
+    conflict = (
+        f"{what} to environment {target.environment_name!r}: another deployment is in "
+        "progress or started since this command read the environment; nothing was deployed; "
+        f"re-run flagkit {command} to review the impact against what is deployed now"
+    )
+    return call_appconfig(
+        "start_deployment", about, lambda: client.start_deployment(**params), conflict=conflict
+    )
 
 
 def knows_member(client: AppConfigClient, operation: str, member: str) -> bool:

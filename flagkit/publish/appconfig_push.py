@@ -292,7 +292,6 @@ def _create_version(
     description: str | None,
     latest: int | None,
 ) -> int:
-    from botocore.exceptions import ClientError
 
     params: dict[str, Any] = {
         "ApplicationId": target.application_id,
@@ -306,21 +305,17 @@ def _create_version(
         params["LatestVersionNumber"] = latest
     about = f"profile {target.profile_name!r} ({target.profile_id})"
 
+    after = f"version {latest}" if latest is not None else "no version"
+    conflict = (
+        f"another hosted configuration version of {about} was created since this push read "
+        f"the latest one ({after}), so nothing was created or deployed; re-run flagkit push "
+        "to review the impact against the new version"
+    )
+
     def create() -> int:
-        try:
-            response = client.create_hosted_configuration_version(**params)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConflictException":
-                after = f"version {latest}" if latest is not None else "no version"
-                raise PublishError(
-                    f"another hosted configuration version of {about} was created since this "
-                    f"push read the latest one ({after}), so nothing was created or deployed; "
-                    "re-run flagkit push to review the impact against the new version "
-                    f"(AppConfig: {exc.response.get('Error', {}).get('Message', '')})"
-                ) from None
-            raise
+        response = client.create_hosted_configuration_version(**params)
         with response["Content"] as body:  # read and close the echoed content
             body.read()
         return int(response["VersionNumber"])
 
-    return call_appconfig("create_hosted_configuration_version", about, create)
+    return call_appconfig("create_hosted_configuration_version", about, create, conflict=conflict)
