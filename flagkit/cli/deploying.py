@@ -262,7 +262,7 @@ def _push(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_UNASSESSED
     target = result.target
-    strategy = result.strategy.label if result.strategy else result.strategy_name
+    strategy = result.strategy.label
     if result.unchanged and not args.force:
         print(
             f"nothing to deploy: {args.file} equals deployed version {result.deployed_version} "

@@ -68,8 +68,7 @@ class PushResult:
     """
 
     target: AppConfigTarget
-    strategy_id: str
-    strategy_name: str
+    strategy: DeploymentStrategy
     compared_with: str
     diff: Diff | None
     diff_problem: str | None
@@ -83,7 +82,16 @@ class PushResult:
     deployed_version: int | None = None
     unchanged: bool = False
     cancelled: bool = False
-    strategy: DeploymentStrategy | None = None
+
+    @property
+    def strategy_id(self) -> str:
+        """The deployment strategy's id."""
+        return self.strategy.id
+
+    @property
+    def strategy_name(self) -> str:
+        """The deployment strategy's name."""
+        return self.strategy.name
 
     @property
     def next_version(self) -> int:
@@ -171,8 +179,7 @@ def push(
     diff = diff_documents(base, served, tenants) if base is not None else None
     result = PushResult(
         target=target,
-        strategy_id=chosen.id,
-        strategy_name=chosen.name,
+        strategy=chosen,
         compared_with=compared_with,
         diff=diff,
         diff_problem=problem,
@@ -182,7 +189,6 @@ def push(
         dry_run=dry_run,
         deployed_version=deployed,
         unchanged=unchanged,
-        strategy=chosen,
     )
     if on_diff is not None:
         on_diff(result)
