@@ -17,12 +17,13 @@ changes need no special case: a wall time that does not exist (02:30 on the nigh
 clocks spring forward) never occurs, one that occurs twice (02:30 on the night they
 fall back) is in the window both times.
 
-`contains` runs on every evaluation: it computes the local time once and compares
-integers prepared by `parse`. `next_change` tells when the answer may change next
-(so that caches keyed on answers can expire exactly then); it walks the window's
-boundaries in local time and finds UTC offset changes by bisection. `zoneinfo` and
-`datetime` are imported when a schedule is first parsed, so `import flagkit` stays
-light.
+`contains` runs on every evaluation: it adds the zone's UTC offset (looked up once
+for the span of up to a day in which it holds, so a clock's `now` rarely looks it up)
+and compares the local minute and weekday with integers prepared by `parse`.
+`next_change` tells when the answer may change next (so that caches keyed on answers
+can expire exactly then); it walks the window's boundaries in local time and finds UTC
+offset changes by bisection. `zoneinfo` and `datetime` are imported when a schedule is
+first parsed, so `import flagkit` stays light.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ class WeeklySchedule:
     """The days after the opening days: when the early hours of a window crossing
     midnight fall."""
     _local_time: Callable[[float, tzinfo], datetime] = field(repr=False, compare=False)
+    _offset_span: list[tuple[float, float, float]] = field(repr=False, compare=False)
+    """`[(start, end, offset)]`: the zone's UTC offset is `offset` seconds from `start` to
+    `end`, as last looked up; replaced whole, so threads read a consistent span."""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> WeeklySchedule:
@@ -154,6 +158,7 @@ class WeeklySchedule:
             zone=_zone(timezone),
             _next_day_mask=_rotate_to_next_day(day_mask),
             _local_time=datetime.fromtimestamp,
+            _offset_span=[(math.inf, -math.inf, 0.0)],
         )
 
     @property
@@ -173,23 +178,26 @@ class WeeklySchedule:
     def contains(self, timestamp: float) -> bool:
         """Whether the instant's local time falls in the window.
 
-        The instant is read to the microsecond, as `datetime` reads it; False for an
-        instant outside the years 1 to 9999, or not a number.
+        False for an instant outside the years 1 to 9999, or not a number.
         """
-        try:
-            local = self._local_time(timestamp, self.zone)
-        except (OverflowError, OSError, ValueError):
-            return False
-        minute = local.hour * 60 + local.minute
+        low, high, offset = self._offset_span[0]
+        if not low <= timestamp < high:
+            try:
+                offset = self._look_up_offset(timestamp)
+            except (OverflowError, OSError, ValueError):
+                return False
+        wall = timestamp + offset
+        minute = int(wall % _SECONDS_PER_DAY) // 60
+        weekday = (int(wall // _SECONDS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday
         start, end = self.start_minute, self.end_minute
         if start < end:
-            return start <= minute < end and bool(self.day_mask >> local.weekday() & 1)
+            return start <= minute < end and bool(self.day_mask >> weekday & 1)
         if start == end:
             return False
         if minute >= start:
-            return bool(self.day_mask >> local.weekday() & 1)
+            return bool(self.day_mask >> weekday & 1)
         # Before `to` in the morning: the window that opened yesterday evening.
-        return minute < end and bool(self._next_day_mask >> local.weekday() & 1)
+        return minute < end and bool(self._next_day_mask >> weekday & 1)
 
     def next_change(self, after: float) -> float:
         """The smallest instant > `after` at which `contains()` changes value.
@@ -207,8 +215,24 @@ class WeeklySchedule:
         except (OverflowError, OSError, ValueError):
             return math.inf
 
+    def _look_up_offset(self, timestamp: float) -> float:
+        """The UTC offset at `timestamp`, remembered with the span of a day at most
+        (to the next offset change) in which it holds: a clock's `now` hits it."""
+        second = math.floor(timestamp)
+        offset = self._offset(second)
+        try:
+            end: float = second + _SECONDS_PER_DAY
+            if self._offset(end) != offset:
+                end = self._offset_change(second, end, offset)
+        except (OverflowError, OSError, ValueError):
+            end = second + 1.0  # the end of the calendar, year 9999
+        self._offset_span[0] = (second, end, offset)
+        return offset
+
     def _offset(self, timestamp: float) -> float:
-        offset = self._local_time(timestamp, self.zone).utcoffset()
+        """The UTC offset in seconds at `timestamp`, read to the second (offsets change
+        on whole seconds, so this is exact and rounds no instant into the next offset)."""
+        offset = self._local_time(math.floor(timestamp), self.zone).utcoffset()
         assert offset is not None  # a ZoneInfo always has one
         return offset.total_seconds()
 
