@@ -133,9 +133,11 @@ class WeeklySchedule:
     """The days after the opening days: when the early hours of a window crossing
     midnight fall."""
     _local_time: Callable[[float, tzinfo], datetime] = field(repr=False, compare=False)
-    _offset_span: list[tuple[float, float, float]] = field(repr=False, compare=False)
-    """`[(start, end, offset)]`: the zone's UTC offset is `offset` seconds from `start` to
-    `end`, as last looked up; replaced whole, so threads read a consistent span."""
+    _local_day: list[tuple[float, float, float, int]] = field(repr=False, compare=False)
+    """`[(start, end, midnight, weekday)]`, the last local day looked up: from `start` to
+    `end`, the local time is `weekday` and `(instant - midnight)` seconds into the day
+    (no midnight and no offset change in between). Replaced whole, so threads read a
+    consistent one."""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> WeeklySchedule:
@@ -158,7 +160,7 @@ class WeeklySchedule:
             zone=_zone(timezone),
             _next_day_mask=_rotate_to_next_day(day_mask),
             _local_time=datetime.fromtimestamp,
-            _offset_span=[(math.inf, -math.inf, 0.0)],
+            _local_day=[(math.inf, -math.inf, 0.0, 0)],
         )
 
     @property
@@ -180,15 +182,13 @@ class WeeklySchedule:
 
         False for an instant outside the years 1 to 9999, or not a number.
         """
-        low, high, offset = self._offset_span[0]
+        low, high, midnight, weekday = self._local_day[0]
         if not low <= timestamp < high:
             try:
-                offset = self._look_up_offset(timestamp)
+                low, high, midnight, weekday = self._look_up_local_day(timestamp)
             except (OverflowError, OSError, ValueError):
                 return False
-        wall = timestamp + offset
-        minute = int(wall % _SECONDS_PER_DAY) // 60
-        weekday = (int(wall // _SECONDS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday
+        minute = int(timestamp - midnight) // 60
         start, end = self.start_minute, self.end_minute
         if start < end:
             return start <= minute < end and bool(self.day_mask >> weekday & 1)
@@ -215,19 +215,23 @@ class WeeklySchedule:
         except (OverflowError, OSError, ValueError):
             return math.inf
 
-    def _look_up_offset(self, timestamp: float) -> float:
-        """The UTC offset at `timestamp`, remembered with the span of a day at most
-        (to the next offset change) in which it holds: a clock's `now` hits it."""
+    def _look_up_local_day(self, timestamp: float) -> tuple[float, float, float, int]:
+        """The local day around `timestamp`, from it to the next local midnight or offset
+        change, remembered for the next call: a clock's `now` hits it all day."""
         second = math.floor(timestamp)
         offset = self._offset(second)
+        wall = second + offset
+        midnight = wall - wall % _SECONDS_PER_DAY - offset
+        weekday = (int(wall // _SECONDS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday
+        end = midnight + _SECONDS_PER_DAY
         try:
-            end: float = second + _SECONDS_PER_DAY
             if self._offset(end) != offset:
                 end = self._offset_change(second, end, offset)
         except (OverflowError, OSError, ValueError):
             end = second + 1.0  # the end of the calendar, year 9999
-        self._offset_span[0] = (second, end, offset)
-        return offset
+        day = (float(second), end, midnight, weekday)
+        self._local_day[0] = day
+        return day
 
     def _offset(self, timestamp: float) -> float:
         """The UTC offset in seconds at `timestamp`, read to the second (offsets change
