@@ -34,6 +34,8 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Callable[[str
     ValueError with RE2's reason when RE2 cannot compile the pattern, e.g.
     `not an RE2 pattern: invalid perl operator: (?<`.
     """
+    if not isinstance(pattern, str):
+        raise ValueError(f"not an RE2 pattern: {pattern!r} is not a string")
     import re2
     from re2 import _re2
 

@@ -144,6 +144,12 @@ class WeeklySchedule:
         """Read a schedule object; raises ScheduleError with the path of the bad part."""
         from datetime import datetime
 
+        if not isinstance(raw, Mapping):
+            raise ScheduleError(
+                f"{_shown(raw)} is not a schedule object"
+                ' (e.g. {"days": ["MON"], "from": "09:00", "to": "17:00", "timezone": "UTC"})',
+                path=(),
+            )
         for key in raw:
             if key not in _KEYS:
                 raise ScheduleError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -100,3 +101,17 @@ def test_a_pattern_catastrophic_for_re_answers_at_once() -> None:
 def test_agrees_with_re_on_patterns_both_accept(pattern: str, text: str, ignore_case: bool) -> None:
     expected = re.search(pattern, text, re.IGNORECASE if ignore_case else 0) is not None
     assert compile_pattern(pattern, ignore_case=ignore_case)(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(5, "not an RE2 pattern: 5 is not a string", id="int"),
+        pytest.param(None, "not an RE2 pattern: None is not a string", id="none"),
+        pytest.param(b"a", "not an RE2 pattern: b'a' is not a string", id="bytes"),
+    ],
+)
+def test_a_pattern_that_is_not_a_string(value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match="not an RE2 pattern") as refused:
+        compile_pattern(value)
+    assert str(refused.value) == message

@@ -331,6 +331,13 @@ ERRORS_AND_MESSAGES = [
         id="empty-zone",
     ),
     pytest.param(
+        ["MON"],
+        (),
+        '["MON"] is not a schedule object'
+        ' (e.g. {"days": ["MON"], "from": "09:00", "to": "17:00", "timezone": "UTC"})',
+        id="not-an-object",
+    ),
+    pytest.param(
         {"timezone": "UTC", "zone": "UTC"},
         ("zone",),
         'unknown key "zone": a schedule has "days", "from", "to", "timezone"',
@@ -340,9 +347,7 @@ ERRORS_AND_MESSAGES = [
 
 
 @pytest.mark.parametrize(("schedule", "path", "message"), ERRORS_AND_MESSAGES)
-def test_schedule_errors(
-    schedule: dict[str, Any], path: tuple[str | int, ...], message: str
-) -> None:
+def test_schedule_errors(schedule: Any, path: tuple[str | int, ...], message: str) -> None:
     with pytest.raises(ScheduleError, match=r"not|unknown") as refused:
         WeeklySchedule.parse(schedule)
     assert (refused.value.path, str(refused.value)) == (path, message)
