@@ -14,7 +14,7 @@ import pytest
 
 from flagkit.compiler import NO_ROLLOUT, compile_document
 from flagkit.document import load_document
-from flagkit.evaluation import json_key
+from flagkit.conditions import json_key
 from flagkit.flagset import USE_DEFAULT, Decision, FlagSet, Operator, Split
 from flagkit.model import ErrorCode, Reason
 
