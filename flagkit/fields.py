@@ -71,9 +71,7 @@ CONDITION_TESTS = (
 )
 """Every test a condition can make; a condition makes exactly one."""
 
-TEXT_TESTS = frozenset(
-    {"equals", "notEquals", "in", "notIn", "startsWith", "endsWith", "contains", "matches"}
-)
+TEXT_TESTS = ("equals", "notEquals", "in", "notIn", "startsWith", "endsWith", "contains", "matches")
 """The tests that compare text, the only ones `ignoreCase` may modify."""
 
 CONDITION_MODIFIERS = ("ignoreCase", "negate")

@@ -102,6 +102,10 @@ INVALID_SEMANTIC = _examples("invalid-semantic")
 # Where the one problem of each invalid example is reported (the path a user reads).
 INVALID_PATHS = {
     "condition-two-operators": "featureA.rules[0].when[0]",
+    "condition-without-test": "featureA.rules[0].when[0]",
+    "gt-not-a-number": "featureA.rules[0].when[0].gt",
+    "in-cidr-empty": "featureA.rules[0].when[0].inCidr",
+    "schedule-unknown-key": "featureA.rules[0].when[0].schedule.weekdays",
     "condition-without-attribute": "featureA.rules[0].when[0]",
     "enabled-missing": "featureA",
     "enabled-not-boolean": "featureA.enabled",
@@ -123,6 +127,12 @@ INVALID_PATHS = {
     "variants-empty": "colour.variants",
 }
 INVALID_SEMANTIC_PATHS = {
+    "active-from-after-until": "featureA.activeUntil",
+    "active-from-unparsable": "featureA.activeFrom",
+    "before-unparsable": "featureA.rules[0].when[0].before",
+    "ignore-case-on-a-number-test": "featureA.rules[0].when[0].ignoreCase",
+    "negate-on-exists": "featureA.rules[0].when[0].negate",
+    "version-unparsable": "featureA.rules[0].when[0].versionGte",
     "attribute-one-edit-from-a-field": "featureA.percentge",
     "requires-chain-too-deep": "f00.requires",
     "default-variant-unknown": "colour.defaultVariant",
@@ -146,7 +156,7 @@ def _ids(paths: list[Path]) -> list[str]:
 
 def test_example_counts_and_every_example_has_an_expected_path() -> None:
     assert 6 <= len(VALID) <= 10
-    assert 12 <= len(INVALID) <= 20
+    assert 12 <= len(INVALID) <= 30
     assert {path.stem for path in INVALID} == set(INVALID_PATHS)
     assert {path.stem for path in INVALID_SEMANTIC} == set(INVALID_SEMANTIC_PATHS)
 
