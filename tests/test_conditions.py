@@ -58,7 +58,9 @@ CASES = [
     case("gt/list-none", {"attribute": "seats", "gt": 5}, {"seats": [1, 2]}, False),
     case("gt/missing", {"attribute": "seats", "gt": 5}, {}, False),
     # text
-    case("startsWith/yes", {"attribute": "email", "startsWith": "ops@"}, {"email": "ops@a.io"}, True),
+    case(
+        "startsWith/yes", {"attribute": "email", "startsWith": "ops@"}, {"email": "ops@a.io"}, True
+    ),
     case("startsWith/no", {"attribute": "email", "startsWith": "ops@"}, {"email": "x@a.io"}, False),
     case(
         "startsWith/any-of-list",
@@ -66,8 +68,18 @@ CASES = [
         {"region": "us-east-1"},
         True,
     ),
-    case("endsWith/yes", {"attribute": "email", "endsWith": "@acme.com"}, {"email": "j@acme.com"}, True),
-    case("endsWith/case", {"attribute": "email", "endsWith": "@acme.com"}, {"email": "j@ACME.com"}, False),
+    case(
+        "endsWith/yes",
+        {"attribute": "email", "endsWith": "@acme.com"},
+        {"email": "j@acme.com"},
+        True,
+    ),
+    case(
+        "endsWith/case",
+        {"attribute": "email", "endsWith": "@acme.com"},
+        {"email": "j@ACME.com"},
+        False,
+    ),
     case("contains/yes", {"attribute": "plan", "contains": "pro"}, {"plan": "team-pro-2"}, True),
     case("contains/no", {"attribute": "plan", "contains": "pro"}, {"plan": "team"}, False),
     case("contains/not-text", {"attribute": "plan", "contains": "1"}, {"plan": 123}, False),
@@ -78,8 +90,15 @@ CASES = [
         True,
     ),
     # matches: an unanchored RE2 search
-    case("matches/search", {"attribute": "email", "matches": "acme"}, {"email": "j@acme.com"}, True),
-    case("matches/anchored", {"attribute": "email", "matches": "^acme"}, {"email": "j@acme.com"}, False),
+    case(
+        "matches/search", {"attribute": "email", "matches": "acme"}, {"email": "j@acme.com"}, True
+    ),
+    case(
+        "matches/anchored",
+        {"attribute": "email", "matches": "^acme"},
+        {"email": "j@acme.com"},
+        False,
+    ),
     case("matches/class", {"attribute": "build", "matches": r"^\d+$"}, {"build": "1234"}, True),
     case("matches/not-text", {"attribute": "build", "matches": r"\d"}, {"build": 1234}, False),
     # versions: strict SemVer 2.0.0 precedence
@@ -92,7 +111,12 @@ CASES = [
         {"app": "2.3.0-rc.1"},
         False,
     ),
-    case("versionLt/pre-release", {"attribute": "app", "versionLt": "2.3.0"}, {"app": "2.3.0-rc.1"}, True),
+    case(
+        "versionLt/pre-release",
+        {"attribute": "app", "versionLt": "2.3.0"},
+        {"app": "2.3.0-rc.1"},
+        True,
+    ),
     case("versionLt/equal", {"attribute": "app", "versionLt": "2.3.0"}, {"app": "2.3.0"}, False),
     case("versionLte/equal", {"attribute": "app", "versionLte": "2.3.0"}, {"app": "2.3.0"}, True),
     case("versionGt/newer", {"attribute": "app", "versionGt": "2.3.0"}, {"app": "2.3.1"}, True),
@@ -103,9 +127,24 @@ CASES = [
         {"app": "2.3.0+build.7"},
         True,
     ),
-    case("versionEquals/other", {"attribute": "app", "versionEquals": "2.3.0"}, {"app": "2.3.1"}, False),
-    case("version/v-prefix-fails", {"attribute": "app", "versionGte": "1.0.0"}, {"app": "v2.0.0"}, False),
-    case("version/two-parts-fails", {"attribute": "app", "versionGte": "1.0.0"}, {"app": "2.0"}, False),
+    case(
+        "versionEquals/other",
+        {"attribute": "app", "versionEquals": "2.3.0"},
+        {"app": "2.3.1"},
+        False,
+    ),
+    case(
+        "version/v-prefix-fails",
+        {"attribute": "app", "versionGte": "1.0.0"},
+        {"app": "v2.0.0"},
+        False,
+    ),
+    case(
+        "version/two-parts-fails",
+        {"attribute": "app", "versionGte": "1.0.0"},
+        {"app": "2.0"},
+        False,
+    ),
     case("version/number-fails", {"attribute": "app", "versionGte": "1.0.0"}, {"app": 2}, False),
     # time: exclusive bounds; RFC 3339 strings with an offset or epoch seconds
     case(
@@ -146,10 +185,27 @@ CASES = [
     ),
     # networks
     case("inCidr/v4", {"attribute": "ip", "inCidr": ["10.0.0.0/8"]}, {"ip": "10.1.2.3"}, True),
-    case("inCidr/v4-outside", {"attribute": "ip", "inCidr": ["10.0.0.0/8"]}, {"ip": "11.1.2.3"}, False),
-    case("inCidr/v6", {"attribute": "ip", "inCidr": ["2001:db8::/32"]}, {"ip": "2001:db8::1"}, True),
-    case("inCidr/one-address", {"attribute": "ip", "inCidr": ["192.0.2.7"]}, {"ip": "192.0.2.7"}, True),
-    case("inCidr/not-an-address", {"attribute": "ip", "inCidr": ["10.0.0.0/8"]}, {"ip": "10.x"}, False),
+    case(
+        "inCidr/v4-outside",
+        {"attribute": "ip", "inCidr": ["10.0.0.0/8"]},
+        {"ip": "11.1.2.3"},
+        False,
+    ),
+    case(
+        "inCidr/v6", {"attribute": "ip", "inCidr": ["2001:db8::/32"]}, {"ip": "2001:db8::1"}, True
+    ),
+    case(
+        "inCidr/one-address",
+        {"attribute": "ip", "inCidr": ["192.0.2.7"]},
+        {"ip": "192.0.2.7"},
+        True,
+    ),
+    case(
+        "inCidr/not-an-address",
+        {"attribute": "ip", "inCidr": ["10.0.0.0/8"]},
+        {"ip": "10.x"},
+        False,
+    ),
     # schedules on a tenant's timestamp
     case(
         "schedule/inside",
@@ -165,7 +221,10 @@ CASES = [
     ),
     case(
         "schedule/time-zone",
-        {"attribute": "seen", "schedule": {"from": "09:00", "to": "10:00", "timezone": "Europe/Berlin"}},
+        {
+            "attribute": "seen",
+            "schedule": {"from": "09:00", "to": "10:00", "timezone": "Europe/Berlin"},
+        },
         {"seen": "2026-12-24T08:30:00Z"},
         True,
     ),
@@ -213,11 +272,33 @@ CASES = [
         False,
     ),
     # negate: inverted for a present attribute; a missing one still fails
-    case("negate/equals", {"attribute": "region", "equals": "eu", "negate": True}, {"region": "us"}, True),
-    case("negate/equals-same", {"attribute": "region", "equals": "eu", "negate": True}, {"region": "eu"}, False),
-    case("negate/missing-fails", {"attribute": "region", "equals": "eu", "negate": True}, {}, False),
-    case("negate/notEquals", {"attribute": "region", "notEquals": "eu", "negate": True}, {"region": "eu"}, True),
-    case("negate/gt-wrong-type", {"attribute": "seats", "gt": 5, "negate": True}, {"seats": "x"}, True),
+    case(
+        "negate/equals",
+        {"attribute": "region", "equals": "eu", "negate": True},
+        {"region": "us"},
+        True,
+    ),
+    case(
+        "negate/equals-same",
+        {"attribute": "region", "equals": "eu", "negate": True},
+        {"region": "eu"},
+        False,
+    ),
+    case(
+        "negate/missing-fails", {"attribute": "region", "equals": "eu", "negate": True}, {}, False
+    ),
+    case(
+        "negate/notEquals",
+        {"attribute": "region", "notEquals": "eu", "negate": True},
+        {"region": "eu"},
+        True,
+    ),
+    case(
+        "negate/gt-wrong-type",
+        {"attribute": "seats", "gt": 5, "negate": True},
+        {"seats": "x"},
+        True,
+    ),
     case(
         "negate/list-none-match",
         {"attribute": "tags", "contains": "beta", "negate": True},

@@ -44,7 +44,9 @@ WINDOWED = {
     [
         pytest.param(CHRISTMAS - 1, False, Reason.DISABLED, "schedule", id="a-second-before"),
         pytest.param(CHRISTMAS, True, Reason.TARGETING_MATCH, "tenants", id="at-activeFrom"),
-        pytest.param(NEW_YEAR - 0.001, True, Reason.TARGETING_MATCH, "tenants", id="just-before-end"),
+        pytest.param(
+            NEW_YEAR - 0.001, True, Reason.TARGETING_MATCH, "tenants", id="just-before-end"
+        ),
         pytest.param(NEW_YEAR, False, Reason.DISABLED, "schedule", id="at-activeUntil"),
     ],
 )
@@ -97,7 +99,7 @@ def test_the_clock_is_read_at_each_evaluation() -> None:
 
 
 def test_from_file_takes_a_clock(tmp_path: Path) -> None:
-    path = write(tmp_path / "flags.json", WINDOWED)
+    path = write(tmp_path, "flags.json", WINDOWED)
     assert Flags.from_file(path, clock=lambda: CHRISTMAS).enabled("launch", "acme") is True
     assert Flags.from_file(path, clock=lambda: NEW_YEAR).enabled("launch", "acme") is False
 
@@ -106,7 +108,9 @@ def test_a_tenant_cannot_move_the_clock() -> None:
     document = {
         "f": {
             "enabled": True,
-            "rules": [{"when": [{"attribute": "now", "after": "2026-12-24T09:00:00Z"}], "serve": True}],
+            "rules": [
+                {"when": [{"attribute": "now", "after": "2026-12-24T09:00:00Z"}], "serve": True}
+            ],
         }
     }
     flags = Flags.from_dict(document, clock=lambda: CHRISTMAS - 60)
@@ -118,7 +122,11 @@ def test_a_tenant_cannot_move_the_clock() -> None:
 # -- when the answers may change -------------------------------------------------------------
 
 TIMED = {
-    "window": {"enabled": True, "activeFrom": "2026-12-24T09:00:00Z", "activeUntil": "2027-01-01T00:00:00Z"},
+    "window": {
+        "enabled": True,
+        "activeFrom": "2026-12-24T09:00:00Z",
+        "activeUntil": "2027-01-01T00:00:00Z",
+    },
     "bounded": {
         "enabled": True,
         "rules": [
@@ -188,4 +196,6 @@ def test_evaluate_all_answers_as_evaluate_does() -> None:
     clock = Clock(CHRISTMAS)
     flags = Flags.from_dict(TIMED, clock=clock)
     for tenant in ("acme", Tenant("acme", attributes={"signup": 0}), {"tier": "x"}, 42):
-        assert flags.evaluate_all(tenant, "d") == [flags.evaluate(k, tenant, "d") for k in flags.keys]
+        assert flags.evaluate_all(tenant, "d") == [
+            flags.evaluate(k, tenant, "d") for k in flags.keys
+        ]
