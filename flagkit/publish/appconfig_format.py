@@ -143,9 +143,10 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
     version of a feature-flag profile holds. Every flag defines `tenants`,
     `excludedTenants`, `tiers`, `percentage` and the launch window `activeFrom` /
     `activeUntil` with typed constraints (so the console's attribute editor checks what
-    a product manager types) and every other attribute it uses: typed for `requires`, `segments`, `stickiness`, `salt`, inferred
-    from the value for the flag's own attributes. Empty targeting lists are left out
-    (an empty list counts as absent); `$schema` and other metadata keys are dropped.
+    a product manager types) and every other attribute it uses: typed for `requires`,
+    `segments`, `stickiness`, `salt`, inferred from the value for the flag's own
+    attributes. Empty targeting lists are left out (an empty list counts as absent);
+    `$schema` and other metadata keys are dropped.
 
     The constraints are as tight as AppConfig's can be: tenant ids, tiers and
     `stickiness` 1 to 256 characters, `salt` at most 256, `percentage` 0 to 100,
