@@ -130,6 +130,8 @@ def compile_check(root: Mapping[str, Any]) -> Check:
             ]
         if key == "minProperties":
             return [lambda instance: not isinstance(instance, dict) or len(instance) >= value]
+        if key == "minItems":
+            return [lambda instance: not isinstance(instance, list) or len(instance) >= value]
         if key == "items":
             strings = _plain_strings(value, definitions)
             if strings is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self, TypeAlias
@@ -11,7 +12,7 @@ from typing import Any, Literal, Self, TypeAlias
 from flagkit.announcer import LOGGER_NAME, ChangeAnnouncer, ChangeCallback
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import ConfigurationError
-from flagkit.evaluation import decision_for, evaluate, tenant_parts
+from flagkit.evaluation import decision_for, evaluate, evaluate_all, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
 from flagkit.refresh import Fallback, FlagsStatus, Refresher, StatusCallback
@@ -64,8 +65,12 @@ class Flags:
         backup_path: str | os.PathLike[str] | None = None,
         fallback: Fallback = None,
         startup_timeout: float = 0.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """Load `source`, or else the backup, or else the fallback; then start refreshing.
+
+        `clock` is the time that launch windows and conditions on `now` read, in seconds
+        since the Unix epoch (`time.time` unless a test or a preview gives another).
 
         Retryable source errors are retried for `startup_timeout` seconds first; a
         source that can bound its requests (`BoundedSource`) is held to that time even
@@ -84,6 +89,7 @@ class Flags:
             poll_interval=poll_interval,
             backup_path=backup_path,
             scheduled=refresh_mode != "manual",
+            clock=clock,
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None
@@ -112,6 +118,7 @@ class Flags:
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         refresh_mode: RefreshMode = "manual",
         poll_interval: float = 5.0,
+        clock: Callable[[], float] = time.time,
     ) -> Self:
         """Flags from a local JSON document.
 
@@ -123,7 +130,7 @@ class Flags:
         if poll_interval <= 0:
             raise ConfigurationError(f"poll_interval must be positive, got {poll_interval}")
         source = FileSource(path, max_bytes=max_document_bytes)
-        return cls(source, refresh_mode=refresh_mode, poll_interval=poll_interval)
+        return cls(source, refresh_mode=refresh_mode, poll_interval=poll_interval, clock=clock)
 
     @classmethod
     def from_appconfig(
@@ -141,6 +148,7 @@ class Flags:
         startup_timeout: float = 0.0,
         request_timeout: float = 10.0,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> Self:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
@@ -176,6 +184,7 @@ class Flags:
             backup_path=backup_path,
             fallback=fallback,
             startup_timeout=startup_timeout,
+            clock=clock,
         )
 
     @classmethod
@@ -194,6 +203,7 @@ class Flags:
         startup_timeout: float = 30.0,
         request_timeout: float = 5.0,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> Self:
         """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
 
@@ -225,6 +235,7 @@ class Flags:
             backup_path=backup_path,
             fallback=fallback,
             startup_timeout=startup_timeout,
+            clock=clock,
         )
 
     @classmethod
@@ -234,9 +245,12 @@ class Flags:
         *,
         version: str | None = None,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> Self:
         """Flags from a document already in memory (tests, bootstrapping, generated documents)."""
-        return cls(MemorySource(document, version=version, max_bytes=max_document_bytes))
+        return cls(
+            MemorySource(document, version=version, max_bytes=max_document_bytes), clock=clock
+        )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -290,8 +304,7 @@ class Flags:
 
         A swap while this runs does not mix two documents into one answer.
         """
-        flagset = self._flagset
-        return [evaluate(flagset, key, tenant, default) for key in flagset.keys]
+        return evaluate_all(self._flagset, tenant, default)
 
     @property
     def flagset(self) -> FlagSet:

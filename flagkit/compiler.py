@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from flagkit.bucketing import rollout_threshold
+from flagkit.conditions import NOW, compile_condition
 from flagkit.document import (
     RESERVED_FLAG_KEYS,
     CheckedDocument,
     flag_items,
     reported_as_document_error,
 )
-from flagkit.evaluation import decider_for, json_key
+from flagkit.evaluation import decider_for
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
-    Condition,
     Decision,
     FlagSet,
-    Operator,
     Outcome,
     Rule,
     Split,
+    TimeBoundaries,
 )
 from flagkit.model import ErrorCode, Reason
 from flagkit.prerequisites import prerequisites_first
@@ -36,9 +38,15 @@ NO_ROLLOUT = -1
 
 
 @reported_as_document_error
-def compile_document(checked: CheckedDocument, *, version: str | None = None) -> FlagSet:
+def compile_document(
+    checked: CheckedDocument,
+    *,
+    version: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FlagSet:
     """Compile a checked document; flags are built prerequisites first, so references resolve.
 
+    `clock` is what conditions on `now` and launch windows read (seconds since the epoch).
     Raises `DocumentError` and nothing else (an unexpected exception becomes one).
     """
     document = checked.document
@@ -50,8 +58,26 @@ def compile_document(checked: CheckedDocument, *, version: str | None = None) ->
     for key in prerequisites_first(requires):
         compiled[key] = _FlagCompiler(key, raw_flags[key], segments, compiled).build()
     ordered = {key: compiled[key] for key in raw_flags}
-    deciders = {key: decider_for(flag) for key, flag in ordered.items()}
-    return FlagSet(ordered, version, segments, deciders, document)
+    deciders = {key: decider_for(flag, clock) for key, flag in ordered.items()}
+    return FlagSet(
+        ordered, version, segments, deciders, document, clock, _time_boundaries(ordered.values())
+    )
+
+
+def _time_boundaries(flags: Iterable[CompiledFlag]) -> TimeBoundaries:
+    """Every instant at which the time alone may change an answer of these flags."""
+    instants: set[float] = set()
+    schedules = []
+    for flag in flags:
+        if not flag.enabled:
+            continue  # The kill switch answers before any time is read.
+        instants.update(t for t in (flag.active_from, flag.active_until) if math.isfinite(t))
+        for rule in flag.rules:
+            for condition in rule.conditions:
+                instants.update(condition.instants)
+                if condition.schedule is not None:
+                    schedules.append(condition.schedule)
+    return TimeBoundaries(tuple(sorted(instants)), tuple(schedules))
 
 
 class _FlagCompiler:
@@ -79,6 +105,14 @@ class _FlagCompiler:
         has_targeting = any(
             raw.get(field) for field in ("rules", "tenants", "segments", "tiers")
         ) or (percentage is not None)
+        rules = tuple(self.rule(index, rule) for index, rule in enumerate(raw.get("rules", [])))
+        active_from, active_until = self.launch_window()
+        reads_clock = (
+            math.isfinite(active_from)
+            or math.isfinite(active_until)
+            or any(c.attribute == NOW for rule in rules for c in rule.conditions)
+            or any(self.compiled[required].reads_clock for required in raw.get("requires", []))
+        )
         return CompiledFlag(
             key=self.key,
             enabled=raw["enabled"],
@@ -89,7 +123,7 @@ class _FlagCompiler:
             ),
             excluded=frozenset(raw.get("excludedTenants", [])),
             excluded_decision=self.off(Reason.TARGETING_MATCH, "excludedTenants"),
-            rules=tuple(self.rule(index, rule) for index, rule in enumerate(raw.get("rules", []))),
+            rules=rules,
             targets=self.targets(),
             tiers=frozenset(raw.get("tiers", [])),
             tier_outcome=self.on(Reason.TARGETING_MATCH, "tiers"),
@@ -118,6 +152,22 @@ class _FlagCompiler:
                 {name: value for name, value in raw.items() if name not in RESERVED_FLAG_KEYS}
             ),
             variants=None if self.variants is None else MappingProxyType(dict(self.variants)),
+            active_from=active_from,
+            active_until=active_until,
+            outside_window=self.off(Reason.DISABLED, "schedule"),
+            reads_clock=reads_clock,
+        )
+
+    def launch_window(self) -> tuple[float, float]:
+        """`[activeFrom, activeUntil)` in seconds since the epoch; unbounded where absent."""
+        start, end = self.raw.get("activeFrom"), self.raw.get("activeUntil")
+        if start is None and end is None:
+            return -math.inf, math.inf
+        from flagkit.timestamps import parse_timestamp
+
+        return (
+            -math.inf if start is None else parse_timestamp(start),
+            math.inf if end is None else parse_timestamp(end),
         )
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -174,7 +224,10 @@ class _FlagCompiler:
 
     def rule(self, index: int, raw: Mapping[str, Any]) -> Rule:
         label = raw.get("id", f"rules[{index}]")
-        conditions = tuple(self.condition(condition) for condition in raw.get("when", []))
+        conditions = tuple(
+            compile_condition(condition, self.segments) for condition in raw.get("when", [])
+        )
+        tests = tuple(condition.holds for condition in conditions)
         if "percentage" in raw:
             return Rule(
                 label,
@@ -182,24 +235,14 @@ class _FlagCompiler:
                 outcome=self.on(Reason.SPLIT, label),
                 threshold=rollout_threshold(raw["percentage"]),
                 off=self.off(Reason.SPLIT, label),
+                tests=tests,
             )
         if "split" in raw:
-            return Rule(label, conditions, self.split(raw["split"], Reason.SPLIT, label))
-        serve = raw["serve"]
-        if serve is True:
-            return Rule(label, conditions, self.on(Reason.TARGETING_MATCH, label))
-        if serve is False:
-            return Rule(label, conditions, self.off(Reason.TARGETING_MATCH, label))
-        return Rule(label, conditions, self.served(serve, Reason.TARGETING_MATCH, label))
-
-    def condition(self, raw: Mapping[str, Any]) -> Condition:
-        attribute = raw["attribute"]
-        (name,) = (name for name in raw if name != "attribute")
-        operator = Operator(name)
-        operand = raw[name]
-        # Memberships hold json_keys, so that true and 1 stay apart (see json_key).
-        if operator in (Operator.IN, Operator.NOT_IN):
-            operand = frozenset(json_key(member) for member in operand)
-        elif operator in (Operator.IN_SEGMENT, Operator.NOT_IN_SEGMENT):
-            operand = frozenset(json_key(member) for member in self.segments[operand])
-        return Condition(attribute, operator, operand)
+            outcome: Outcome = self.split(raw["split"], Reason.SPLIT, label)
+        elif raw["serve"] is True:
+            outcome = self.on(Reason.TARGETING_MATCH, label)
+        elif raw["serve"] is False:
+            outcome = self.off(Reason.TARGETING_MATCH, label)
+        else:
+            outcome = self.served(raw["serve"], Reason.TARGETING_MATCH, label)
+        return Rule(label, conditions, outcome, tests=tests)

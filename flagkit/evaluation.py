@@ -7,8 +7,9 @@ allocates nothing; `evaluate` turns it into a public `Evaluation`.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -18,10 +19,8 @@ from flagkit.bucketing import RANK_OF_RESIDUE, VARIANT_SEED, rollout_lookup
 from flagkit.flagset import (
     USE_DEFAULT,
     CompiledFlag,
-    Condition,
     Decision,
     FlagSet,
-    Operator,
     Outcome,
     Rule,
     Split,
@@ -42,6 +41,7 @@ __all__ = [
     "decider_for",
     "decision_for",
     "evaluate",
+    "evaluate_all",
     "hash32",
     "tenant_parts",
 ]
@@ -54,16 +54,26 @@ _RANK = RANK_OF_RESIDUE
 
 
 def decide(
-    flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+    flag: CompiledFlag,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
+    now: float = 0.0,
 ) -> Decision:
-    """The first step that decides, decides (docs/flag-document.md, "Evaluation order")."""
+    """The first step that decides, decides (docs/flag-document.md, "Evaluation order").
+
+    `now` is the evaluation instant in seconds since the epoch; only a flag that reads
+    the clock (`CompiledFlag.reads_clock`) looks at it.
+    """
     if not flag.enabled:
         return flag.disabled
+    if flag.reads_clock and not flag.active_from <= now < flag.active_until:
+        return flag.outside_window  # type: ignore[return-value]  # set for every flag
     if flag.requires:
-        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, None)
+        failed = _failed_prerequisite(flag, tenant_id, tier, attributes, now, None)
         if failed is not None:
             return failed
-    return _decide_targeting(flag, tenant_id, tier, attributes)
+    return _decide_targeting(flag, tenant_id, tier, attributes, now)
 
 
 def _failed_prerequisite(
@@ -71,6 +81,7 @@ def _failed_prerequisite(
     tenant_id: str | None,
     tier: str | None,
     attributes: Mapping[str, Any],
+    now: float,
     known: dict[str, Decision] | None,
 ) -> Decision | None:
     """`flag`'s answer when one of its prerequisites is not on for the tenant; else None.
@@ -84,16 +95,20 @@ def _failed_prerequisite(
     for prerequisite, failed in flag.requires:
         if not prerequisite.enabled:
             answer = prerequisite.disabled
+        elif prerequisite.reads_clock and not (
+            prerequisite.active_from <= now < prerequisite.active_until
+        ):
+            answer = prerequisite.outside_window  # type: ignore[assignment]  # always set
         elif not prerequisite.requires:  # Nothing below it to share: decided at once.
-            answer = _decide_targeting(prerequisite, tenant_id, tier, attributes)
+            answer = _decide_targeting(prerequisite, tenant_id, tier, attributes, now)
         else:
             if known is None:
                 known = {}
             shared = known.get(prerequisite.key)
             if shared is None:
                 shared = _failed_prerequisite(
-                    prerequisite, tenant_id, tier, attributes, known
-                ) or _decide_targeting(prerequisite, tenant_id, tier, attributes)
+                    prerequisite, tenant_id, tier, attributes, now, known
+                ) or _decide_targeting(prerequisite, tenant_id, tier, attributes, now)
                 known[prerequisite.key] = shared
             answer = shared
         if not answer.on:
@@ -102,15 +117,22 @@ def _failed_prerequisite(
 
 
 def _decide_targeting(
-    flag: CompiledFlag, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+    flag: CompiledFlag,
+    tenant_id: str | None,
+    tier: str | None,
+    attributes: Mapping[str, Any],
+    now: float,
 ) -> Decision:
-    """Steps 3 to 8 of `decide`: for an enabled flag whose prerequisites are on."""
+    """Steps 3 to 8 of `decide`: for an enabled flag, in its window, whose prerequisites are on."""
     if tenant_id in flag.excluded:  # A tenant without an id is in no list.
         return flag.excluded_decision
     if flag.rules:
         for rule in flag.rules:
-            if _rule_matches(rule, tenant_id, tier, attributes):
-                return _serve_rule(flag, rule, tenant_id, tier, attributes)
+            for holds in rule.tests:
+                if not holds(tenant_id, tier, attributes, now):
+                    break
+            else:
+                return _serve_rule(flag, rule, tenant_id, tier, attributes)  # All held.
     target = flag.targets.get(tenant_id) if tenant_id else None
     if target is not None:
         return _serve(flag, target, tenant_id, tier, attributes)
@@ -126,17 +148,26 @@ def _decide_targeting(
     return _serve(flag, flag.fallthrough, tenant_id, tier, attributes)
 
 
-def decider_for(flag: CompiledFlag) -> Decider:
-    """A function that answers exactly as `decide(flag, ...)` does, as fast as the flag allows.
+def decider_for(flag: CompiledFlag, clock: Callable[[], float] = time.time) -> Decider:
+    """A function that answers exactly as `decide(flag, ..., now=clock())` does, as fast as
+    the flag allows.
 
     Flags of the shape AppConfig's console edits (kill switch, excluded tenants,
     tenants and segments, tiers, a percentage keyed on the tenant id) get a closure
-    over precomputed locals; every other flag is `decide` itself, bound. A property
-    test holds the two equal.
+    over precomputed locals; a flag that reads the time reads `clock` once per
+    answer; every other flag is `decide` itself, bound. A property test holds them equal.
     """
     if not flag.enabled:
         disabled = flag.disabled
         return lambda tenant_id, tier, attributes: disabled
+    if flag.reads_clock:
+
+        def decide_now(
+            tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
+        ) -> Decision:
+            return decide(flag, tenant_id, tier, attributes, clock())
+
+        return decide_now
     if (
         flag.requires
         or flag.rules
@@ -228,19 +259,63 @@ def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) ->
     if flag is None:
         return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
     decision = _decide_any(flag, flagset.deciders[key], tenant)
-    value = default if decision.value is USE_DEFAULT else decision.value
-    return Evaluation(
-        flag=key,
-        value=value,
+    return _evaluation(flagset, flag, decision, default)
+
+
+def evaluate_all(flagset: FlagSet, tenant: object, default: Any = None) -> list[Evaluation]:
+    """`evaluate` of every flag for `tenant`, in document order: the tenant is read once."""
+    parts = tenant_parts(tenant)
+    flags = flagset.flags
+    if isinstance(parts, str):  # A malformed tenant: each flag says so, or its kill switch.
+        return [evaluate(flagset, key, tenant, default) for key in flags]
+    tenant_id, tier, attributes = parts
+    known = flagset.evaluations
+    evaluations = []
+    for key, decider in flagset.deciders.items():
+        decision = decider(tenant_id, tier, attributes)
+        entry = known.get(id(decision))
+        if entry is not None and entry[0] is decision:
+            evaluations.append(entry[1])
+        else:
+            evaluations.append(_evaluation(flagset, flags[key], decision, default))
+    return evaluations
+
+
+def _evaluation(
+    flagset: FlagSet, flag: CompiledFlag, decision: Decision, default: Any
+) -> Evaluation:
+    """The public `Evaluation` of `decision`; made once per decision of a `FlagSet` (they are
+    precomputed), unless the caller's default is served."""
+    if decision.value is USE_DEFAULT:
+        return Evaluation(
+            flag=flag.key,
+            value=default,
+            enabled=bool(decision.on),
+            variant=decision.variant,
+            reason=decision.reason,
+            rule=decision.rule,
+            error_code=decision.error_code,
+            error_message=decision.error_message,
+            attributes=flag.attributes,
+            version=flagset.version,
+        )
+    entry = flagset.evaluations.get(id(decision))
+    if entry is not None and entry[0] is decision:
+        return entry[1]
+    evaluation = Evaluation(
+        flag=flag.key,
+        value=decision.value,
         enabled=bool(decision.on),
         variant=decision.variant,
         reason=decision.reason,
         rule=decision.rule,
-        error_code=decision.error_code,
-        error_message=decision.error_message,
         attributes=flag.attributes,
         version=flagset.version,
     )
+    # A precomputed decision lives as long as its FlagSet; the entry keeps it, so its id
+    # names it. Two threads racing here store two equal evaluations, either one is right.
+    flagset.evaluations[id(decision)] = (decision, evaluation)
+    return evaluation
 
 
 def decision_for(flagset: FlagSet, key: str, tenant: object) -> Decision | None:
@@ -384,84 +459,3 @@ def _serve_rule(
         return _serve(flag, rule.outcome, tenant_id, tier, attributes)
     assert rule.off is not None
     return rule.off
-
-
-def _rule_matches(
-    rule: Rule, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
-) -> bool:
-    for condition in rule.conditions:
-        if not _condition_holds(condition, tenant_id, tier, attributes):
-            return False
-    return True
-
-
-_MISSING = object()
-
-
-def _condition_holds(
-    condition: Condition, tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]
-) -> bool:
-    name = condition.attribute
-    if name == "id":
-        value: Any = tenant_id if tenant_id else _MISSING
-    elif name == "tier":
-        value = tier if tier is not None else _MISSING
-    else:
-        value = attributes.get(name, _MISSING)
-    operator = condition.operator
-    if operator is Operator.EXISTS:
-        return (value is not _MISSING and value is not None) is condition.operand
-    if value is _MISSING:
-        return False  # A missing attribute matches no test, negated or not.
-    if operator is Operator.EQUALS:
-        return _same(value, condition.operand)
-    if operator is Operator.NOT_EQUALS:
-        return not _same(value, condition.operand)
-    found = _any_in(value, condition.operand)
-    if operator in (Operator.IN, Operator.IN_SEGMENT):
-        return found
-    return not found
-
-
-def _same(value: Any, expected: Any) -> bool:
-    """JSON equality: true is not 1, 1 is 1.0; a list attribute matches if any element does."""
-    if not isinstance(value, list | tuple):
-        return json_key(value) == json_key(expected)
-    wanted = json_key(expected)
-    return any(json_key(item) == wanted for item in _elements(value))
-
-
-def _any_in(value: Any, members: frozenset[Any]) -> bool:
-    """Membership among `json_key`s; a list attribute is in when any of its elements is."""
-    for item in _elements(value) if isinstance(value, list | tuple) else (value,):
-        try:
-            if json_key(item) in members:
-                return True
-        except TypeError:  # Unhashable (a JSON object) is in no list.
-            continue
-    return False
-
-
-def _elements(values: list[Any] | tuple[Any, ...]) -> Iterator[Any]:
-    """The items of a list attribute, and of the lists inside it at any depth, in order.
-
-    With an explicit stack: a tenant's attribute nested thousands of lists deep must not
-    make an evaluation raise `RecursionError`.
-    """
-    stack = [iter(values)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, list | tuple):
-                stack.append(iter(item))
-                break
-            yield item
-        else:
-            stack.pop()
-
-
-def json_key(value: Any) -> tuple[bool, Any]:
-    """A key under which values compare as JSON's do: `true` and `1` differ, `1` and `1.0` not.
-
-    Python's own `True == 1` would otherwise merge them in sets and comparisons.
-    """
-    return (value.__class__ is bool, value)

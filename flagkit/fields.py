@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["DECLARED_ATTRIBUTES", "RESERVED_FLAG_KEYS", "flag_items", "is_unicode_text"]
+__all__ = [
+    "CONDITION_MODIFIERS",
+    "CONDITION_TESTS",
+    "DECLARED_ATTRIBUTES",
+    "LAUNCH_WINDOW",
+    "RESERVED_FLAG_KEYS",
+    "TEXT_TESTS",
+    "flag_items",
+    "is_unicode_text",
+]
 
 RESERVED_FLAG_KEYS = frozenset(
     {
         "enabled",
         "description",
+        "activeFrom",
+        "activeUntil",
         "requires",
         "excludedTenants",
         "rules",
@@ -28,6 +39,43 @@ RESERVED_FLAG_KEYS = frozenset(
     }
 )
 """Flag keys with a meaning; every other key of a flag is an attribute."""
+
+LAUNCH_WINDOW = ("activeFrom", "activeUntil")
+"""The flag fields bounding when a flag can be on: `[activeFrom, activeUntil)`."""
+
+CONDITION_TESTS = (
+    "equals",
+    "notEquals",
+    "in",
+    "notIn",
+    "inSegment",
+    "notInSegment",
+    "exists",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "matches",
+    "versionEquals",
+    "versionLt",
+    "versionLte",
+    "versionGt",
+    "versionGte",
+    "before",
+    "after",
+    "inCidr",
+    "schedule",
+)
+"""Every test a condition can make; a condition makes exactly one."""
+
+TEXT_TESTS = ("equals", "notEquals", "in", "notIn", "startsWith", "endsWith", "contains", "matches")
+"""The tests that compare text, the only ones `ignoreCase` may modify."""
+
+CONDITION_MODIFIERS = ("ignoreCase", "negate")
+"""A condition's optional modifiers: compare text case-insensitively, invert the test."""
 
 DECLARED_ATTRIBUTES = "declaredAttributes"
 """The field listing attributes whose names are one edit away from a field's, meant as they are."""

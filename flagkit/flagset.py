@@ -9,11 +9,14 @@ flag allocates nothing.
 from __future__ import annotations
 
 import enum
+import math
+import time
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from flagkit.model import ErrorCode, Reason
+from flagkit.model import ErrorCode, Evaluation, Reason
 
 __all__ = [
     "USE_DEFAULT",
@@ -25,6 +28,8 @@ __all__ = [
     "Outcome",
     "Rule",
     "Split",
+    "Test",
+    "TimeBoundaries",
 ]
 
 
@@ -81,20 +86,51 @@ class Operator(enum.Enum):
     IN_SEGMENT = "inSegment"
     NOT_IN_SEGMENT = "notInSegment"
     EXISTS = "exists"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    STARTS_WITH = "startsWith"
+    ENDS_WITH = "endsWith"
+    CONTAINS = "contains"
+    MATCHES = "matches"
+    VERSION_EQUALS = "versionEquals"
+    VERSION_LT = "versionLt"
+    VERSION_LTE = "versionLte"
+    VERSION_GT = "versionGt"
+    VERSION_GTE = "versionGte"
+    BEFORE = "before"
+    AFTER = "after"
+    IN_CIDR = "inCidr"
+    SCHEDULE = "schedule"
+
+
+Test = Callable[[Any], bool]
+"""One condition's test of one value (an element of a list attribute, or the value itself)."""
+
+Holds = Callable[[str | None, str | None, "Mapping[str, Any]", float], bool]
+"""`holds(tenant_id, tier, attributes, now)`: whether a condition holds for one evaluation."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Condition:
-    """`attribute` (`id`, `tier` or a tenant attribute) tested with `operator` against `operand`.
+    """`attribute` (`id`, `tier`, `now` or a tenant attribute) tested with `operator`.
 
-    `operand` is the scalar for (not)equals, a frozenset of `json_key`s for (not)in and
-    segments,
-    a bool for exists.
+    `operand` is the test's operand as compiled: the scalar for equals, a frozenset of
+    `json_key`s for in and segments, a bool for exists, a parsed version, timestamp,
+    network list or schedule. `holds` is the whole condition, modifiers included, as
+    one function (`flagkit.conditions`). A condition on `now` lists the `instants` at
+    which its answer may change, or the `schedule` that says when.
     """
 
     attribute: str
     operator: Operator
     operand: Any
+    negate: bool
+    ignore_case: bool
+    holds: Holds
+    instants: tuple[float, ...] = ()
+    schedule: Any = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -110,6 +146,8 @@ class Rule:
     outcome: Outcome
     threshold: int | None = None
     off: Decision | None = None
+    tests: tuple[Holds, ...] = ()
+    """Each condition's `holds`, in order: what the evaluator calls."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -137,6 +175,14 @@ class CompiledFlag:
     hash_prefix: str
     attributes: Mapping[str, Any]
     variants: Mapping[str, Any] | None
+    active_from: float = -math.inf
+    active_until: float = math.inf
+    """The launch window `[activeFrom, activeUntil)` in seconds since the epoch."""
+    outside_window: Decision | None = None
+    """What the flag answers outside its launch window (as its kill switch would)."""
+    reads_clock: bool = False
+    """Whether an answer may depend on the time: a launch window, a condition on `now`,
+    or a prerequisite that reads the clock."""
 
     @property
     def is_variant_flag(self) -> bool:
@@ -144,6 +190,29 @@ class CompiledFlag:
 
     def __repr__(self) -> str:
         return f"<CompiledFlag {self.key!r}>"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TimeBoundaries:
+    """When the answers of one document may change with the time alone, found when it is
+    compiled: the fixed instants (launch windows, time bounds on `now`) and the weekly
+    schedules on `now`, which repeat."""
+
+    instants: tuple[float, ...] = ()
+    """Sorted, without duplicates."""
+    schedules: tuple[Any, ...] = ()
+    """`flagkit.weekly_schedule.WeeklySchedule`s: each knows its own next change."""
+
+    def next_change(self, now: float) -> float:
+        """The smallest boundary after `now`, or `math.inf`."""
+        index = bisect_right(self.instants, now)
+        soonest = self.instants[index] if index < len(self.instants) else math.inf
+        for schedule in self.schedules:
+            soonest = min(soonest, schedule.next_change(now))
+        return soonest
+
+
+NO_TIME_BOUNDARIES: Final = TimeBoundaries()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -160,7 +229,23 @@ class FlagSet:
     segments: Mapping[str, frozenset[str]]
     deciders: Mapping[str, Callable[[str | None, str | None, Mapping[str, Any]], Decision]]
     document: Mapping[str, Any]
+    clock: Callable[[], float] = time.time
+    """What `now` reads: seconds since the Unix epoch."""
+    time_boundaries: TimeBoundaries = NO_TIME_BOUNDARIES
+    """When the time alone may change an answer (`answers_change_at`)."""
+    evaluations: dict[int, tuple[Decision, Evaluation]] = field(default_factory=dict, repr=False)
+    """A memo: the public `Evaluation` of each precomputed `Decision`, by the decision's id,
+    made the first time it is served (`flagkit.evaluation`); nothing else writes to it."""
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(self.flags)
+
+    def answers_change_at(self, now: float | None = None) -> float:
+        """The first instant after `now` (the clock's, by default) at which the time may change
+        some answer of this document; `math.inf` when the time never changes one.
+
+        Until then, every answer that depends on nothing but the document, the tenant and
+        the time stays the same: a cache of answers may keep them that long.
+        """
+        return self.time_boundaries.next_change(self.clock() if now is None else now)

@@ -67,8 +67,10 @@ class Refresher:
         poll_interval: float,
         backup_path: str | os.PathLike[str] | None,
         scheduled: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.source = source
+        self.clock = clock
         self.status_callbacks: list[StatusCallback] = []
         self._install = weakref.WeakMethod(install)
         self._announcer = announcer
@@ -326,7 +328,7 @@ class Refresher:
     def _compile(self, content: bytes, version: str | None) -> FlagSet:
         try:  # Both raise DocumentError only, whatever goes wrong (a bug included).
             checked = load_document(content, max_bytes=max_document_bytes(self.source))
-            flagset = compile_document(checked, version=version)
+            flagset = compile_document(checked, version=version, clock=self.clock)
         except DocumentError as exc:
             exc.source = self.source.description
             raise

@@ -234,6 +234,10 @@ def _message(error: Any) -> str:
         names = [option["required"][0] for option in expected]
         present = [name for name in names if isinstance(instance, dict) and name in instance]
         wanted = ", ".join(names)
+        if "attribute" in error.schema.get("properties", {}):  # a condition: name its tests
+            if present:
+                return f"has {len(present)} tests ({', '.join(present)}); keep exactly one"
+            return f"has no test; give one of: {wanted}"
         if present:
             return f"has {', '.join(present)}; give exactly one of: {wanted}"
         return f"needs exactly one of: {wanted}"
@@ -248,6 +252,6 @@ def _message(error: Any) -> str:
         return "an empty string; give at least 1 character"
     if validator == "maxLength":
         return f"{json_excerpt(instance)} is longer than {expected} characters"
-    if validator == "minProperties" and expected == 1:
+    if validator in ("minProperties", "minItems") and expected == 1:
         return "is empty; give at least one entry"
     return str(error.message)

@@ -2,8 +2,9 @@
 
 Unknown flags, segments and variants; cycles in `requires` and chains too long
 (`flagkit.prerequisites`); duplicate rule ids; splits that weigh nothing; percentages
-with more than two decimals; a salt that is not text; and keys one edit away from a
-field's name, which are mistakes unless the flag declares them in `declaredAttributes`.
+with more than two decimals; a salt that is not text; keys one edit away from a
+field's name, which are mistakes unless the flag declares them in `declaredAttributes`;
+and launch windows and condition operands that do not parse (`flagkit.condition_checks`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from flagkit.condition_checks import condition_problems, launch_window_problems
 from flagkit.errors import Problem
 from flagkit.field_hints import likely_meant
 from flagkit.fields import DECLARED_ATTRIBUTES, RESERVED_FLAG_KEYS, flag_items, is_unicode_text
@@ -70,6 +72,7 @@ def _flag_problems(
     for index, segment in enumerate(flag.get("segments", [])):
         if segment not in segments:
             yield Problem(at("segments", index), f"unknown segment {json.dumps(segment)}")
+    yield from launch_window_problems(key, flag)
     if "percentage" in flag:
         yield from _percentage_problems(flag["percentage"], at("percentage"))
     salt = flag.get("salt")
@@ -96,6 +99,7 @@ def _flag_problems(
         if "split" in rule:
             yield from _split_problems(rule["split"], variants, at("rules", index, "split"))
         for position, condition in enumerate(rule.get("when", [])):
+            yield from condition_problems((key, "rules", index, "when", position), condition)
             for operator in ("inSegment", "notInSegment"):
                 segment = condition.get(operator)
                 if segment is not None and segment not in segments:

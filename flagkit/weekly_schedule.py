@@ -186,7 +186,9 @@ class WeeklySchedule:
     def contains(self, timestamp: float) -> bool:
         """Whether the instant's local time falls in the window.
 
-        False for an instant outside the years 1 to 9999, or not a number.
+        The instant is read exactly, never rounded: an instant a hair before a window
+        opens or closes gets the answer before it. False for an instant outside the
+        years 1 to 9999, or not a number.
         """
         low, high, midnight, weekday = self._local_day[0]
         if not low <= timestamp < high:

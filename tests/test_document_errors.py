@@ -164,8 +164,10 @@ PARSE_AND_SCHEMA_CASES: list[tuple[str, bytes, type[DocumentError], str]] = [
         "condition-without-operator",
         _doc({"f": {"enabled": True, "rules": [{"when": [{"attribute": "id"}], "serve": True}]}}),
         SchemaValidationError,
-        "f.rules[0].when[0]: needs exactly one of:"
-        " equals, notEquals, in, notIn, inSegment, notInSegment, exists",
+        "f.rules[0].when[0]: has no test; give one of:"
+        " equals, notEquals, in, notIn, inSegment, notInSegment, exists, lt, lte, gt, gte,"
+        " startsWith, endsWith, contains, matches, versionEquals, versionLt, versionLte,"
+        " versionGt, versionGte, before, after, inCidr, schedule",
     ),
     (
         "rule-unknown-field",
