@@ -87,7 +87,19 @@ def _timestamp_problems(operand: str, _ignore_case: bool) -> Iterator[tuple[Path
         yield (), str(exc)
 
 
+def _schedule_problems(
+    operand: Mapping[str, Any], _ignore_case: bool
+) -> Iterator[tuple[Path, str]]:
+    from flagkit.weekly_schedule import ScheduleError, WeeklySchedule
+
+    try:
+        WeeklySchedule.parse(operand)
+    except ScheduleError as exc:
+        yield exc.path, str(exc)
+
+
 _OPERAND_CHECKS: dict[str, OperandCheck] = {
+    "schedule": _schedule_problems,
     **dict.fromkeys(_VERSION_TESTS, _version_problems),
     **dict.fromkeys(_TIME_TESTS, _timestamp_problems),
 }

@@ -64,6 +64,26 @@ ACCEPTED = [
         for test in ("startsWith", "endsWith", "contains")
         for kind, operand in (("string", "@acme.com"), ("list", ["a", ""]))
     ],
+    *[
+        pytest.param(_when({"attribute": "now", "schedule": schedule}), id=f"schedule-{name}")
+        for name, schedule in (
+            (
+                "every-key",
+                {
+                    "days": ["MON", "SUN"],
+                    "from": "09:00",
+                    "to": "17:30",
+                    "timezone": "Europe/Berlin",
+                },
+            ),
+            ("no-key", {}),
+            ("to-24-00", {"from": "23:59", "to": "24:00"}),
+            ("across-midnight", {"days": ["FRI"], "from": "22:00", "to": "02:00"}),
+            ("from-equals-to", {"from": "09:00", "to": "09:00"}),
+            ("repeated-days", {"days": ["MON", "MON"]}),
+            ("utc", {"timezone": "UTC"}),
+        )
+    ],
     pytest.param(_when({"attribute": "ua", "matches": "^Mobile/[0-9]+$"}), id="matches"),
     pytest.param(_when({"attribute": "ua", "matches": ""}), id="matches-empty-pattern"),
     *[
@@ -247,6 +267,51 @@ SEMANTIC_REFUSED = [
     ],
     *[
         pytest.param(
+            _when({"attribute": "now", "schedule": schedule}),
+            f"{WHEN}.schedule.{where}: {message}",
+            id=f"schedule-{name}",
+        )
+        for name, schedule, where, message in (
+            (
+                "unknown-time-zone",
+                {"timezone": "Mars/Base"},
+                "timezone",
+                '"Mars/Base" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")',
+            ),
+            (
+                "day-name-in-full",
+                {"days": ["MON", "TUESDAY"]},
+                "days[1]",
+                '"TUESDAY" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)',
+            ),
+            (
+                "lowercase-day",
+                {"days": ["mon"]},
+                "days[0]",
+                '"mon" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)',
+            ),
+            (
+                "from-one-digit-hour",
+                {"from": "9:00"},
+                "from",
+                '"9:00" is not a time of day "HH:MM" (00:00 to 23:59)',
+            ),
+            (
+                "from-24-00",
+                {"from": "24:00"},
+                "from",
+                '"24:00" is not a time of day "HH:MM" (00:00 to 23:59)',
+            ),
+            (
+                "to-past-24-00",
+                {"to": "24:01"},
+                "to",
+                '"24:01" is not a time of day "HH:MM" (00:00 to 24:00)',
+            ),
+        )
+    ],
+    *[
+        pytest.param(
             _when({"attribute": "now", test: "2026-02-30T00:00:00Z"}),
             f'{WHEN}.{test}: "2026-02-30T00:00:00Z" is not an RFC 3339 timestamp with an'
             ' offset (e.g. "2026-12-24T09:00:00+01:00")',
@@ -368,6 +433,15 @@ INVALID_EXAMPLES = {
     "invalid-semantic/before-unparsable.json": (
         f'{WHEN}.before: "2026-12-24 09:00" is not an RFC 3339 timestamp with an offset'
         ' (e.g. "2026-12-24T09:00:00+01:00")'
+    ),
+    "invalid-semantic/schedule-bad-day.json": (
+        f'{WHEN}.schedule.days[1]: "Tuesday" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)'
+    ),
+    "invalid-semantic/schedule-bad-time.json": (
+        f'{WHEN}.schedule.to: "6pm" is not a time of day "HH:MM" (00:00 to 24:00)'
+    ),
+    "invalid-semantic/schedule-bad-timezone.json": (
+        f'{WHEN}.schedule.timezone: "CET+1" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")'
     ),
     "invalid-semantic/version-unparsable.json": (
         f'{WHEN}.versionGte: "v2.3" is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, e.g. "2.3.0")'
