@@ -8,16 +8,19 @@ and read with `datetime.fromisoformat`, never through flagkit.
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit.weekly_schedule import ScheduleError, WeeklySchedule
+from tests.helpers import run_python
 
 
 def at(text: str) -> float:
@@ -389,7 +392,7 @@ TRANSITIONS_2026 = [
 
 
 @st.composite
-def schedules(draw: st.DrawFn) -> WeeklySchedule:
+def raw_schedules(draw: st.DrawFn) -> dict[str, Any]:
     raw: dict[str, Any] = {"timezone": draw(st.sampled_from(ZONES))}
     if draw(st.booleans()):
         raw["days"] = draw(st.lists(st.sampled_from(["MON", "FRI", "SAT", "SUN"]), max_size=3))
@@ -397,7 +400,7 @@ def schedules(draw: st.DrawFn) -> WeeklySchedule:
         raw["from"] = draw(TIMES)
     if draw(st.booleans()):
         raw["to"] = draw(TIMES | st.just("24:00"))
-    return WeeklySchedule.parse(raw)
+    return raw
 
 
 INSTANTS = st.one_of(
@@ -410,7 +413,11 @@ INSTANTS = st.one_of(
 )
 
 
-@given(schedules(), INSTANTS, st.lists(st.floats(min_value=0, max_value=1), max_size=8))
+@given(
+    raw_schedules().map(WeeklySchedule.parse),
+    INSTANTS,
+    st.lists(st.floats(min_value=0, max_value=1), max_size=8),
+)
 def test_the_answer_changes_only_at_next_change(
     schedule: WeeklySchedule, instant: float, fractions: list[float]
 ) -> None:
@@ -419,9 +426,52 @@ def test_the_answer_changes_only_at_next_change(
     answer = schedule.contains(instant)
     end = change if change != math.inf else instant + 8 * 86_400
     samples = [instant + (end - instant) * fraction for fraction in fractions]
-    samples += [end - 1e-6, end - 0.001, end - 1]  # instants are read to the microsecond
+    samples += [math.nextafter(end, -math.inf), end - 0.001, end - 1]
     assert [schedule.contains(s) for s in samples if instant <= s < end] == [
         answer for s in samples if instant <= s < end
     ]
     if change != math.inf:
         assert schedule.contains(change) is not answer
+
+
+def test_importing_the_value_modules_loads_none_of_their_dependencies() -> None:
+    """`import flagkit` stays light: datetime, zoneinfo, re2 and ipaddress load on first use."""
+    code = (
+        "import sys, json, flagkit\n"
+        "before = set(sys.modules)\n"
+        "import flagkit.networks, flagkit.patterns, flagkit.semver, flagkit.timestamps\n"
+        "import flagkit.weekly_schedule\n"
+        "flagkit.timestamps.timestamp_of('2026-12-24T08:00:00Z')\n"
+        "flagkit.semver.semver_key('1.2.3')\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "flagkit.weekly_schedule" in loaded
+    assert loaded & {"datetime", "zoneinfo", "re2", "ipaddress", "_datetime"} == set()
+
+
+def expected_answer(raw: dict[str, Any], instant: float) -> bool:
+    """The contract read literally, with `datetime` and `zoneinfo`: the oracle."""
+    local = datetime.fromtimestamp(math.floor(instant), ZoneInfo(raw.get("timezone", "UTC")))
+    days = raw.get("days", ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])
+    start = raw.get("from", "00:00")
+    end = raw.get("to", "24:00")
+    now = f"{local:%H:%M}"
+    day = f"{local:%a}".upper()
+    yesterday = f"{local - timedelta(days=1):%a}".upper()
+    if start < end:
+        return day in days and start <= now < end
+    if start == end:
+        return False
+    return (day in days and now >= start) or (yesterday in days and now < end)
+
+
+@given(raw_schedules(), st.lists(INSTANTS, min_size=1, max_size=6))
+def test_contains_agrees_with_datetime(raw: dict[str, Any], instants: list[float]) -> None:
+    """Several instants in a row: the remembered UTC offset never answers for another."""
+    schedule = WeeklySchedule.parse(raw)
+    assert [schedule.contains(instant) for instant in instants] == [
+        expected_answer(raw, instant) for instant in instants
+    ]
