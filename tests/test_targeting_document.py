@@ -24,6 +24,9 @@ from tests.strategies import OPERATORS
 WHEN = "featureA.rules[0].when[0]"
 TEXT_TEST_NAMES = ", ".join(TEXT_TESTS)
 ALL_TESTS = ", ".join(CONDITION_TESTS)
+NOT_A_BLOCK = (
+    'is not an IPv4 or IPv6 address or CIDR block (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")'
+)
 
 
 def _when(*conditions: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +89,16 @@ ACCEPTED = [
     ],
     pytest.param(_when({"attribute": "ua", "matches": "^Mobile/[0-9]+$"}), id="matches"),
     pytest.param(_when({"attribute": "ua", "matches": ""}), id="matches-empty-pattern"),
+    pytest.param(_when({"attribute": "ua", "matches": "(?i)^ab+c$"}), id="matches-re2-flags"),
+    *[
+        pytest.param(_when({"attribute": "ip", "inCidr": blocks}), id=f"in-cidr-{name}")
+        for name, blocks in (
+            ("ipv4", ["10.0.0.0/8"]),
+            ("ipv6", ["2001:db8::/32"]),
+            ("single-addresses", ["192.0.2.7", "::1"]),
+            ("mixed", ["0.0.0.0/0", "::/0"]),
+        )
+    ],
     *[
         pytest.param(_when({"attribute": "v", test: "1.0.0-rc.1+build.5"}), id=test)
         for test in ("versionEquals", "versionLt", "versionLte", "versionGt", "versionGte")
@@ -263,6 +276,42 @@ SEMANTIC_REFUSED = [
             ("versionLte", "01.2.3"),
             ("versionGt", "1.2.3-"),
             ("versionGte", ""),
+        )
+    ],
+    *[
+        pytest.param(
+            _when({"attribute": "ua", "matches": pattern, **modifiers}),
+            f"{WHEN}.matches: not an RE2 pattern: {reason}",
+            id=f"matches-{name}",
+        )
+        for name, pattern, modifiers, reason in (
+            ("backreference", "(a)\\1", {}, "invalid escape sequence: \\1"),
+            ("lookbehind", "(?<!x)y", {}, "invalid perl operator: (?<!"),
+            (
+                "lookahead-ignoring-case",
+                "(?=x)",
+                {"ignoreCase": True},
+                "invalid perl operator: (?=",
+            ),
+            ("unclosed-class", "[a", {"negate": True}, "missing ]: [a"),
+        )
+    ],
+    *[
+        pytest.param(
+            _when({"attribute": "ip", "inCidr": blocks}),
+            f"{WHEN}.inCidr[{index}]: {message}",
+            id=f"in-cidr-{name}",
+        )
+        for name, blocks, index, message in (
+            (
+                "host-bits",
+                ["10.0.0.1/8"],
+                0,
+                '"10.0.0.1/8" has host bits set: write the network "10.0.0.0/8" or the single'
+                ' address "10.0.0.1"',
+            ),
+            ("word", ["10.0.0.0/8", "office"], 1, f'"office" {NOT_A_BLOCK}'),
+            ("prefix-too-long", ["2001:db8::/129"], 0, f'"2001:db8::/129" {NOT_A_BLOCK}'),
         )
     ],
     *[
@@ -448,6 +497,13 @@ INVALID_EXAMPLES = {
     ),
     "invalid-semantic/ignore-case-on-a-number-test.json": (
         f"{WHEN}.ignoreCase: gte does not compare text; only {TEXT_TEST_NAMES} take ignoreCase"
+    ),
+    "invalid-semantic/matches-not-re2.json": (
+        f"{WHEN}.matches: not an RE2 pattern: invalid perl operator: (?<!"
+    ),
+    "invalid-semantic/in-cidr-host-bits.json": (
+        f'{WHEN}.inCidr[1]: "192.168.1.1/24" has host bits set: write the network'
+        ' "192.168.1.0/24" or the single address "192.168.1.1"'
     ),
     "invalid-semantic/negate-on-exists.json": (
         f'{WHEN}.negate: exists cannot be negated; use "exists": false to match a missing attribute'
