@@ -9,6 +9,7 @@ verdict.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -179,12 +180,14 @@ def test_valid_example_passes_every_check(path: Path) -> None:
 
 
 COMPILED_LATER = "the compiler learns the targeting v2 tests in the evaluation half of issue #12"
+COMPILER_KNOWS_TARGETING_V2 = importlib.util.find_spec("flagkit.conditions") is not None
+"""False on a branch with the targeting v2 document checks but not yet its compiler."""
 VALID_FOR_FLAGS = [
     pytest.param(
         path,
         id=path.stem,
         marks=[pytest.mark.xfail(strict=True, raises=DocumentError, reason=COMPILED_LATER)]
-        if path.stem == "targeting-v2"
+        if path.stem == "targeting-v2" and not COMPILER_KNOWS_TARGETING_V2
         else [],
     )
     for path in VALID
