@@ -9,6 +9,7 @@ verdict.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -131,6 +132,11 @@ INVALID_SEMANTIC_PATHS = {
     "before-unparsable": "featureA.rules[0].when[0].before",
     "ignore-case-on-a-number-test": "featureA.rules[0].when[0].ignoreCase",
     "negate-on-exists": "featureA.rules[0].when[0].negate",
+    "matches-not-re2": "featureA.rules[0].when[0].matches",
+    "in-cidr-host-bits": "featureA.rules[0].when[0].inCidr[1]",
+    "schedule-bad-day": "featureA.rules[0].when[0].schedule.days[1]",
+    "schedule-bad-time": "featureA.rules[0].when[0].schedule.to",
+    "schedule-bad-timezone": "featureA.rules[0].when[0].schedule.timezone",
     "version-unparsable": "featureA.rules[0].when[0].versionGte",
     "attribute-one-edit-from-a-field": "featureA.percentge",
     "requires-chain-too-deep": "f00.requires",
