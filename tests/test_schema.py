@@ -9,7 +9,6 @@ verdict.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
