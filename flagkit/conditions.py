@@ -31,20 +31,6 @@ NOW = "now"
 
 _MISSING: Any = object()
 
-TEXT_TESTS = frozenset(
-    {
-        Operator.EQUALS,
-        Operator.NOT_EQUALS,
-        Operator.IN,
-        Operator.NOT_IN,
-        Operator.STARTS_WITH,
-        Operator.ENDS_WITH,
-        Operator.CONTAINS,
-        Operator.MATCHES,
-    }
-)
-"""The tests `ignoreCase` applies to."""
-
 _NEGATIONS = {
     Operator.NOT_EQUALS: Operator.EQUALS,
     Operator.NOT_IN: Operator.IN,
