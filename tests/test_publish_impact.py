@@ -282,6 +282,8 @@ def test_cli_diff_json_and_a_no_impact_change_exit_0(tmp_path: Path) -> None:
         "affectedTenants": 0,
         "changesAnswers": False,
         "unassessed": [],
+        "at": None,
+        "oldAt": None,
     }
 
 
