@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flagkit.conditions import NOW
 from flagkit.document import changed_flags, segments_used
 from flagkit.model import Tenant
 
@@ -239,10 +240,11 @@ def _stickiness(flag: Mapping[str, Any]) -> str:
 
 
 def _input(attribute: str, where: str) -> Iterator[_Read]:
-    """The input an attribute name reads: none for `id` (every listed tenant has one)."""
+    """The input an attribute name reads: none for `id` (every listed tenant has one) nor
+    for `now` (the evaluation instant, never a tenant's)."""
     if attribute == "tier":
         yield "tier", "tier", where
-    elif attribute != "id":
+    elif attribute not in ("id", NOW):
         yield "attribute", attribute, where
 
 
