@@ -4,6 +4,7 @@ installed console script, with launch windows and conditions on `now`."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 
 from flagkit.timestamps import format_timestamp
-from tests.helpers import run_flagkit, write
+from tests.conftest import REPO
+from tests.helpers import FLAGKIT, run_command, run_flagkit, run_python, write
+from tests.markdown_text import anchors, fenced_blocks, links
 
 LAUNCH: dict[str, Any] = {
     "launch": {
@@ -454,3 +457,58 @@ def test_diff_of_a_rule_on_now_needs_nothing_from_the_tenants_file(
     result = run_flagkit("diff", old, new, "--tenants", tenants, "--at", EVE)
     assert (result.returncode, result.stderr) == (status, "")
     assert result.stdout.splitlines() == [f"as of {EVE}", *expected]
+
+
+# -- docs/previews.md shows what the commands do ---------------------------------------------------
+
+PREVIEWS = REPO / "docs" / "previews.md"
+
+
+def test_the_previews_docs_sessions_print_what_they_show(tmp_path: Path) -> None:
+    """Every `<!-- file: NAME -->` block is written, then every `$ flagkit` session runs,
+    then the Python example."""
+    text = PREVIEWS.read_text(encoding="utf-8")
+    files = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", text, re.DOTALL)
+    assert [name for name, _ in files] == ["flags.json", "tenants.txt", "proposed.json"]
+    for name, content in files:
+        write(tmp_path, name, content)
+    sessions = fenced_blocks(text, "console")
+    assert len(sessions) == 9
+    for session in sessions:
+        command, *printed, echo, status = session.splitlines()
+        assert (command.startswith("$ flagkit "), echo) == (True, "$ echo $?")
+        result = run_command([FLAGKIT, *command.removeprefix("$ flagkit ").split()], cwd=tmp_path)
+        assert (result.stdout.splitlines(), str(result.returncode), result.stderr) == (
+            printed,
+            status,
+            "",
+        )
+    [example] = fenced_blocks(text, "python")
+    ran = run_python(example, cwd=tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, "")
+
+
+def test_the_previews_docs_errors_are_what_the_commands_print(tmp_path: Path) -> None:
+    text = PREVIEWS.read_text(encoding="utf-8")
+    [errors] = [block for block in fenced_blocks(text, "") if "error: --" in block]
+    document = write(tmp_path, "flags.json", LAUNCH)
+    for line in errors.splitlines():
+        found = re.fullmatch(r'flagkit (\w+): error: (--[\w-]+): "(.*?)" .*', line)
+        assert found is not None, line
+        command, option, value = found.groups()
+        args = ["launch", "--file", document] if command == "eval" else [document, document]
+        result = run_flagkit(command, *args, option, value)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", line + "\n")
+
+
+def test_the_previews_docs_links_stay_in_the_repository_and_find_their_targets() -> None:
+    text = PREVIEWS.read_text(encoding="utf-8")
+    targets = list(links(text))
+    assert targets
+    for target in targets:
+        path, _, anchor = target.partition("#")
+        linked = (PREVIEWS.parent / path).resolve() if path else PREVIEWS
+        assert linked.is_relative_to(REPO), f"{target} leaves the repository"
+        assert linked.exists(), f"{target}: no such file"
+        if anchor:
+            assert anchor in anchors(linked.read_text(encoding="utf-8")), f"{target}: no anchor"
