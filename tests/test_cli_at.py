@@ -14,7 +14,7 @@ import pytest
 from flagkit.timestamps import format_timestamp
 from tests.conftest import REPO
 from tests.helpers import FLAGKIT, run_command, run_flagkit, run_python, write
-from tests.markdown_text import anchors, fenced_blocks, links
+from tests.markdown_text import fenced_blocks
 
 LAUNCH: dict[str, Any] = {
     "launch": {
@@ -499,16 +499,3 @@ def test_the_previews_docs_errors_are_what_the_commands_print(tmp_path: Path) ->
         args = ["launch", "--file", document] if command == "eval" else [document, document]
         result = run_flagkit(command, *args, option, value)
         assert (result.returncode, result.stdout, result.stderr) == (2, "", line + "\n")
-
-
-def test_the_previews_docs_links_stay_in_the_repository_and_find_their_targets() -> None:
-    text = PREVIEWS.read_text(encoding="utf-8")
-    targets = list(links(text))
-    assert targets
-    for target in targets:
-        path, _, anchor = target.partition("#")
-        linked = (PREVIEWS.parent / path).resolve() if path else PREVIEWS
-        assert linked.is_relative_to(REPO), f"{target} leaves the repository"
-        assert linked.exists(), f"{target}: no such file"
-        if anchor:
-            assert anchor in anchors(linked.read_text(encoding="utf-8")), f"{target}: no anchor"

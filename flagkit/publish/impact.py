@@ -21,16 +21,16 @@ launch windows and conditions on `now` change between two instants (docs/preview
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flagkit.compiler import _time_boundaries as time_boundaries  # One definition of them.
 from flagkit.compiler import compile_document
 from flagkit.document import changed_flags, flag_items, load_document, segments_used
 from flagkit.evaluation import evaluate
-from flagkit.flagset import CompiledFlag, FlagSet, TimeBoundaries
+from flagkit.flagset import CompiledFlag, FlagSet
 from flagkit.model import Tenant
 from flagkit.publish.coverage import ChangeCoverage, MissingInput, TenantsCoverage
 from flagkit.schema import format_path
@@ -266,22 +266,8 @@ def _timed(flags: FlagSet, start: float, end: float) -> set[str]:
     return {
         key
         for key, flag in flags.flags.items()
-        if flag.reads_clock and _time_boundaries(flag).next_change(low) <= high
+        if flag.reads_clock and time_boundaries(_with_prerequisites(flag)).next_change(low) <= high
     }
-
-
-def _time_boundaries(flag: CompiledFlag) -> TimeBoundaries:
-    """When the time alone may change `flag`'s answers, its prerequisites' included."""
-    instants: set[float] = set()
-    schedules = []
-    for each in _with_prerequisites(flag):
-        instants.update(t for t in (each.active_from, each.active_until) if math.isfinite(t))
-        for rule in each.rules:
-            for condition in rule.conditions:
-                instants.update(condition.instants)
-                if condition.schedule is not None:
-                    schedules.append(condition.schedule)
-    return TimeBoundaries(tuple(sorted(instants)), tuple(schedules))
 
 
 def _with_prerequisites(flag: CompiledFlag) -> Iterator[CompiledFlag]:
