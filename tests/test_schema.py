@@ -22,7 +22,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit import (
-    DocumentError,
     Flags,
     InvalidFlagError,
     SchemaValidationError,
@@ -173,20 +172,7 @@ def test_valid_example_passes_every_check(path: Path) -> None:
     assert load_document(path.read_bytes()).document == document
 
 
-COMPILED_LATER = "the compiler learns the targeting v2 tests in the evaluation half of issue #12"
-VALID_FOR_FLAGS = [
-    pytest.param(
-        path,
-        id=path.stem,
-        marks=[pytest.mark.xfail(strict=True, raises=DocumentError, reason=COMPILED_LATER)]
-        if path.stem == "targeting-v2"
-        else [],
-    )
-    for path in VALID
-]
-
-
-@pytest.mark.parametrize("path", VALID_FOR_FLAGS)
+@pytest.mark.parametrize("path", VALID, ids=_ids(VALID))
 def test_valid_example_serves_flags(path: Path) -> None:
     document = _load(path)
     flags = Flags.from_file(path)
