@@ -108,8 +108,9 @@ class Diff:
 
     `added`, `removed` and `changed` are flag keys (`changed` as `changed_flags` sees
     it: the flag's JSON or a segment it uses). `flags` has one entry per such flag and
-    per unchanged flag whose answers changed through `requires`, new document's order
-    first. `tenants` is how many tenants were evaluated (0 when none were given).
+    per unchanged flag whose answers changed through `requires` or by the clock
+    (`scheduled`), new document's order first. `tenants` is how many tenants were
+    evaluated (0 when none were given).
     `at` is the instant NEW was evaluated as of and `old_at` OLD's (seconds since the
     epoch); None for the moment the diff ran, when no instant was given.
     """
