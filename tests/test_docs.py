@@ -92,8 +92,8 @@ def test_reference_validation_example_prints_what_flagkit_validate_prints(
 
 @pytest.mark.parametrize(
     "page",
-    [REPO / "README.md", REFERENCE, REPO / "docs" / "impact.md"],
-    ids=["README", "reference", "impact"],
+    [REPO / "README.md", REFERENCE, REPO / "docs" / "impact.md", REPO / "docs" / "previews.md"],
+    ids=["README", "reference", "impact", "previews"],
 )
 def test_every_link_stays_in_the_repository_and_finds_its_target(page: Path) -> None:
     text = page.read_text(encoding="utf-8")

@@ -20,6 +20,7 @@ from flagkit.client import Flags
 from flagkit.errors import DocumentError
 from flagkit.model import Tenant
 from flagkit.publish import Diff, FlagDiff, VariantChange, diff_documents, format_diff
+from flagkit.timestamps import format_timestamp
 from tests import strategies
 from tests.appconfig_control_stub import AppConfigControlStub
 from tests.conftest import REPO
@@ -282,6 +283,8 @@ def test_cli_diff_json_and_a_no_impact_change_exit_0(tmp_path: Path) -> None:
         "affectedTenants": 0,
         "changesAnswers": False,
         "unassessed": [],
+        "at": None,
+        "oldAt": None,
     }
 
 
@@ -582,3 +585,58 @@ def test_the_impact_docs_sessions_print_what_they_show(tmp_path: Path) -> None:
         3,
         ["checkout: -2 tenants (changed: rules)", "  - globex, initech"],
     )
+
+
+# -- as of two instants ------------------------------------------------------------------------
+
+_BASE = 1_798_099_200.0  # 2026-12-24T08:00:00Z
+_OFFSETS = (-7200, -1, 0, 1, 3600, 86_400)
+
+
+@st.composite
+def windowed_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """Flags with launch windows and conditions on `now` around one instant, some requiring
+    others, some killed."""
+    document: dict[str, Any] = {}
+    for index in range(draw(st.integers(1, 4))):
+        flag: dict[str, Any] = {"enabled": draw(st.booleans())}
+        bounds = sorted(draw(st.lists(st.sampled_from(_OFFSETS), max_size=2, unique=True)))
+        names = draw(st.sampled_from([("activeFrom", "activeUntil"), ("activeFrom",), ()]))
+        for name, offset in zip(names, bounds, strict=False):
+            flag[name] = format_timestamp(_BASE + offset)
+        if draw(st.booleans()):
+            test = draw(st.sampled_from(["before", "after"]))
+            moment = format_timestamp(_BASE + draw(st.sampled_from(_OFFSETS)))
+            flag["rules"] = [{"when": [{"attribute": "now", test: moment}], "serve": True}]
+            flag["tiers"] = draw(st.lists(st.sampled_from(TIERS), max_size=1))
+        if index and draw(st.booleans()):
+            flag["requires"] = [f"f{draw(st.integers(0, index - 1))}"]
+        document[f"f{index}"] = flag
+    return document
+
+
+@given(
+    document=windowed_documents(),
+    instants=st.lists(st.sampled_from(_OFFSETS), min_size=2, max_size=2),
+    tenants=st.lists(
+        st.builds(Tenant, st.sampled_from(TENANT_IDS), st.sampled_from(TIERS)),
+        unique_by=lambda tenant: tenant.id,
+        min_size=1,
+    ),
+)
+def test_a_diff_across_two_instants_agrees_with_the_clock_of_flags(
+    document: dict[str, Any], instants: list[int], tenants: list[Tenant]
+) -> None:
+    old_at, at = (_BASE + offset for offset in instants)
+    diff = diff_documents(document, document, tenants, at=at, old_at=old_at)
+    assert (diff.at, diff.old_at, diff.changed) == (at, old_at, ())
+    assert all(flag.status == "scheduled" and flag.changes_answers for flag in diff.flags)
+    before = Flags.from_dict(document, clock=lambda: old_at)
+    after = Flags.from_dict(document, clock=lambda: at)
+    for tenant in tenants:
+        switched = set(before.enabled_flags(tenant)) ^ set(after.enabled_flags(tenant))
+        reported = {f.flag for f in diff.flags if tenant.id in f.gained + f.lost}
+        assert switched == reported
+    # Without tenants, every flag some tenant's answer changes for is listed (maybe more).
+    listed = diff_documents(document, document, at=at, old_at=old_at).scheduled
+    assert set(diff.scheduled) <= set(listed)

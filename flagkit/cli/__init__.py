@@ -2,9 +2,10 @@
 
 ```
 flagkit validate FILE...
-flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--json]
+flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--at T] [--json]
 flagkit schema [--draft4]
-flagkit diff OLD NEW [--tenants FILE [--tenants-format text|jsonl|csv]] [--json] [--all]
+flagkit diff OLD NEW [--tenants FILE [--tenants-format text|jsonl|csv]] [--at T] [--old-at T0]
+             [--json] [--all]
 flagkit appconfig-definition FILE [--output OUT]
 flagkit push FILE --application A --environment E --profile P [--yes] [--wait] [--dry-run] ...
 flagkit rollback --application A --environment E --profile P [--yes] [--wait] ...

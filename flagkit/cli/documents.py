@@ -14,6 +14,7 @@ import sys
 from typing import Any, TextIO
 
 from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from flagkit.cli.instants import add_instant_option, instant_option
 from flagkit.client import Flags
 from flagkit.command_plugins import Subcommands
 from flagkit.errors import DocumentError, FlagkitError, SourceError
@@ -23,6 +24,7 @@ from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
 from flagkit.sources.memory import MemorySource
+from flagkit.timestamps import format_timestamp
 
 __all__ = ["add_commands"]
 
@@ -42,7 +44,8 @@ def add_commands(commands: Subcommands) -> None:
     evaluate = commands.add_parser(
         "eval",
         help="evaluate one flag for one tenant",
-        description="Print the value, variant, reason and the rule that decided.",
+        description="Print the value, variant, reason and the rule that decided, as of now "
+        "or of the instant --at names (launch windows and conditions on `now` read it).",
     )
     evaluate.add_argument("flag", metavar="FLAG")
     evaluate.add_argument("--file", required=True, metavar="FILE", help="the flag document")
@@ -56,6 +59,7 @@ def add_commands(commands: Subcommands) -> None:
         help="a tenant attribute for rules and stickiness; VALUE is read as JSON when it "
         'parses (10, true, ["a"]) and as a string otherwise; repeatable',
     )
+    add_instant_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     evaluate.set_defaults(run=_evaluate)
 
@@ -93,13 +97,15 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
     try:
         attributes = dict(_attribute(item) for item in args.attr)
+        at = instant_option("--at", args.at)
     except ValueError as exc:
         print(f"flagkit eval: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         snapshot = FileSource(args.file).fetch()
         checked = load_flag_document(snapshot.content)
-        flags = Flags(MemorySource(checked.document, version=snapshot.version))
+        source = MemorySource(checked.document, version=snapshot.version)
+        flags = Flags(source) if at is None else Flags(source, clock=lambda: at)
     except FlagkitError as exc:
         print(f"{args.file}: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -107,11 +113,13 @@ def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)
     else:
-        _print_evaluation(evaluation, args.tenant, out)
+        _print_evaluation(evaluation, args.tenant, at, out)
     return EXIT_INVALID if evaluation.error_code is not None else EXIT_OK
 
 
-def _print_evaluation(evaluation: Evaluation, tenant: str | None, out: TextIO) -> None:
+def _print_evaluation(
+    evaluation: Evaluation, tenant: str | None, at: float | None, out: TextIO
+) -> None:
     state = "on" if evaluation.enabled else "off"
     who = f"tenant {tenant!r}" if tenant else "no tenant"
     print(f"{evaluation.flag} for {who}: {state}", file=out)
@@ -121,6 +129,7 @@ def _print_evaluation(evaluation: Evaluation, tenant: str | None, out: TextIO) -
         ("reason", evaluation.reason.value),
         ("rule", evaluation.rule),
         ("version", evaluation.version),
+        ("at", None if at is None else format_timestamp(at)),
     ]
     if evaluation.error_code is not None:
         rows.append(("error", f"{evaluation.error_code.value}: {evaluation.error_message}"))

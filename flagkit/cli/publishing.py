@@ -9,7 +9,8 @@ import sys
 from typing import TextIO, get_args
 
 from flagkit import publish
-from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_UNASSESSED
+from flagkit.cli.exits import EXIT_CHANGES, EXIT_INVALID, EXIT_OK, EXIT_UNASSESSED, EXIT_USAGE
+from flagkit.cli.instants import add_instant_option, instant_option
 from flagkit.command_plugins import Subcommands
 from flagkit.document import CheckedDocument
 from flagkit.errors import DocumentError, PublishError, SourceError
@@ -33,11 +34,24 @@ def add_commands(commands: Subcommands) -> None:
         "on something no tenant in the file carries (an attribute, tiers, a tenant it names). "
         "Exit 0 when no tenant's answer changes, 3 when some do (without --tenants: when any "
         "flag differs), 4 when some flag could not be assessed (whatever else changes), 1 "
-        "when a document or the tenants file is invalid. See docs/impact.md.",
+        "when a document or the tenants file is invalid. See docs/impact.md. With --at "
+        "and --old-at, OLD and NEW are evaluated as of two instants, and unchanged flags "
+        "whose launch window or conditions on `now` change answers in between are listed "
+        "too (docs/previews.md).",
     )
     diff.add_argument("old", metavar="OLD", help="the current flag document")
     diff.add_argument("new", metavar="NEW", help="the proposed flag document")
     _add_tenant_options(diff)
+    add_instant_option(
+        diff,
+        help="evaluate NEW (and OLD, unless --old-at) as of this instant, an RFC 3339 "
+        "timestamp with an offset (2026-12-24T09:00:00Z); default: now",
+    )
+    add_instant_option(
+        diff,
+        "--old-at",
+        help="evaluate OLD as of this instant (default: the instant NEW is evaluated as of)",
+    )
     diff.add_argument("--json", action="store_true", help="print the diff as one JSON object")
     diff.set_defaults(run=_diff)
 
@@ -99,6 +113,11 @@ def _read_tenants(args: argparse.Namespace) -> tuple[Tenant, ...] | None:
 
 
 def _diff(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        at, old_at = instant_option("--at", args.at), instant_option("--old-at", args.old_at)
+    except ValueError as exc:
+        print(f"flagkit diff: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     old = _read_flag_document(args.old)
     new = _read_flag_document(args.new)
     tenants = _read_tenants(args)
@@ -107,7 +126,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     for path, checked in ((args.old, old), (args.new, new)):
         for warning in checked.warnings:
             print(f"{path}: warning: {warning}", file=sys.stderr)
-    diff = publish.diff_documents(old.document, new.document, tenants)
+    diff = publish.diff_documents(old.document, new.document, tenants, at=at, old_at=old_at)
     if args.json:
         answer = {"old": args.old, "new": args.new, **diff.as_dict()}
         print(json.dumps(answer, ensure_ascii=False), file=out)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flagkit.conditions import NOW
 from flagkit.document import changed_flags, segments_used
 from flagkit.model import Tenant
 
@@ -114,14 +115,22 @@ class ChangeCoverage:
         self._old, self._new, self._coverage = old, new, coverage
         self._changed = changed_flags(old, new)
 
-    def missing(self, key: str) -> tuple[MissingInput, ...]:
+    def missing(self, key: str, *, time_moves: bool = False) -> tuple[MissingInput, ...]:
         """What flag `key`'s change (its own, or through a flag it requires) depends on that
-        no tenant of the file carries; empty when the diff's answer for it is complete."""
+        no tenant of the file carries; empty when the diff's answer for it is complete.
+
+        `time_moves`: the documents are evaluated as of two instants between which the
+        time may change the flag's answers (a launch window, a condition on `now`), so
+        whatever it reads counts, as for a flag just added, and every tenant it names.
+        """
         reads: list[_Read] = []
         for document, other in ((self._new, self._old), (self._old, self._new)):
             if key not in document:
                 continue
             steps = self._changed_steps(document, other, key)
+            if time_moves and document[key]["enabled"]:
+                steps |= {1}
+                reads.extend(_every_named_tenant(document, key))
             if steps:
                 reads.extend(_prerequisite_reads(document, key))
                 reads.extend(_flag_reads(document[key], steps))
@@ -168,6 +177,14 @@ class ChangeCoverage:
             for place, tenant_id in _tenant_places(document, document.get(name)):
                 if (place, tenant_id) not in theirs:
                     yield "tenant", tenant_id, prefix + place[0]
+
+
+def _every_named_tenant(document: Mapping[str, Any], key: str) -> Iterator[_Read]:
+    """Every tenant id flag `key` and the flags it requires name, each with where."""
+    for name in [key, *sorted(_requirements(document, key))]:
+        prefix = "" if name == key else name + "."
+        for place, tenant_id in _tenant_places(document, document[name]):
+            yield "tenant", tenant_id, prefix + place[0]
 
 
 def _flag_reads(flag: Mapping[str, Any], steps: frozenset[int]) -> Iterator[_Read]:
@@ -223,10 +240,11 @@ def _stickiness(flag: Mapping[str, Any]) -> str:
 
 
 def _input(attribute: str, where: str) -> Iterator[_Read]:
-    """The input an attribute name reads: none for `id` (every listed tenant has one)."""
+    """The input an attribute name reads: none for `id` (every listed tenant has one) nor
+    for `now` (the evaluation instant, never a tenant's)."""
     if attribute == "tier":
         yield "tier", "tier", where
-    elif attribute != "id":
+    elif attribute not in ("id", NOW):
         yield "attribute", attribute, where
 
 

@@ -12,29 +12,38 @@ manager reads, and `Diff.as_dict` in JSON for CI. A flag whose change depends on
 something no tenant of the file carries (an attribute a rule tests, tiers, a tenant the
 change names) is reported as not assessed (`FlagDiff.missing`, `Diff.unassessed`;
 `flagkit.publish.coverage`), never as "no tenant's answer changes".
+
+Both documents are evaluated as of one instant (now, or `at=`); `old_at=` evaluates the
+old one as of another, so that the same document diffed against itself shows what its
+launch windows and conditions on `now` change between two instants (docs/previews.md).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from flagkit.compiler import _time_boundaries as time_boundaries  # One definition of them.
 from flagkit.compiler import compile_document
 from flagkit.document import changed_flags, flag_items, load_document, segments_used
 from flagkit.evaluation import evaluate
-from flagkit.flagset import FlagSet
+from flagkit.flagset import CompiledFlag, FlagSet
 from flagkit.model import Tenant
 from flagkit.publish.coverage import ChangeCoverage, MissingInput, TenantsCoverage
 from flagkit.schema import format_path
 from flagkit.sources.memory import MemorySource
+from flagkit.timestamps import format_timestamp
 
 __all__ = ["Diff", "FlagDiff", "FlagStatus", "VariantChange", "diff_documents", "format_diff"]
 
-FlagStatus = Literal["added", "removed", "changed", "prerequisite"]
-"""How a flag differs: added, removed, its own JSON (or a segment it uses) changed, or only
-the answers of a flag it `requires` changed."""
+FlagStatus = Literal["added", "removed", "changed", "prerequisite", "scheduled"]
+"""How a flag differs: added, removed, its own JSON (or a segment it uses) changed, only
+the answers of a flag it `requires` changed, or (`scheduled`) nothing but the time: the
+documents are evaluated as of two instants, and its launch window or a condition on `now`
+(its own or a prerequisite's) changes its answers between them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +108,11 @@ class Diff:
 
     `added`, `removed` and `changed` are flag keys (`changed` as `changed_flags` sees
     it: the flag's JSON or a segment it uses). `flags` has one entry per such flag and
-    per unchanged flag whose answers changed through `requires`, new document's order
-    first. `tenants` is how many tenants were evaluated (0 when none were given).
+    per unchanged flag whose answers changed through `requires` or by the clock
+    (`scheduled`), new document's order first. `tenants` is how many tenants were
+    evaluated (0 when none were given).
+    `at` is the instant NEW was evaluated as of and `old_at` OLD's (seconds since the
+    epoch); None for the moment the diff ran, when no instant was given.
     """
 
     added: tuple[str, ...]
@@ -108,6 +120,14 @@ class Diff:
     changed: tuple[str, ...]
     flags: tuple[FlagDiff, ...]
     tenants: int
+    at: float | None = None
+    old_at: float | None = None
+
+    @property
+    def scheduled(self) -> tuple[str, ...]:
+        """The flags whose JSON did not change but whose answers the time changes between
+        `old_at` and `at` (without tenants: may change)."""
+        return tuple(flag.flag for flag in self.flags if flag.status == "scheduled")
 
     @property
     def affected_tenants(self) -> tuple[str, ...]:
@@ -130,12 +150,13 @@ class Diff:
         """Whether the change can reach a tenant: the gate `flagkit diff` exits 3 on.
 
         With tenants: some tenant's answer (on/off, or variant) changes. Without
-        tenants the impact is unknown, so any added, removed or changed flag counts.
+        tenants the impact is unknown, so any added, removed or changed flag counts, and
+        any flag the time may change between the two instants (`scheduled`).
         A change of attributes or of a variant's value alone changes no answer.
         """
         if self.tenants:
             return any(flag.changes_answers for flag in self.flags)
-        return bool(self.added or self.removed or self.changed)
+        return bool(self.added or self.removed or self.changed or self.scheduled)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict for CI: flag lists, per-flag tenant changes and the totals."""
@@ -148,17 +169,26 @@ class Diff:
             "affectedTenants": len(self.affected_tenants),
             "changesAnswers": self.changes_answers,
             "unassessed": list(self.unassessed),
+            "at": None if self.at is None else format_timestamp(self.at),
+            "oldAt": None if self.old_at is None else format_timestamp(self.old_at),
         }
 
 
-def _compiled(document: Mapping[str, Any]) -> FlagSet:
-    """`document` through the checks every source's document passes, then compiled."""
+def _compiled(document: Mapping[str, Any], instant: float) -> FlagSet:
+    """`document` through the checks every source's document passes, then compiled to
+    answer as of `instant`."""
     snapshot = MemorySource(document).fetch()
-    return compile_document(load_document(snapshot.content), version=snapshot.version)
+    checked = load_document(snapshot.content)
+    return compile_document(checked, version=snapshot.version, clock=lambda: instant)
 
 
 def diff_documents(
-    old: Mapping[str, Any], new: Mapping[str, Any], tenants: Sequence[Tenant] = ()
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    tenants: Sequence[Tenant] = (),
+    *,
+    at: float | None = None,
+    old_at: float | None = None,
 ) -> Diff:
     """Compare two flag documents and, for each tenant, the answers they give.
 
@@ -168,8 +198,16 @@ def diff_documents(
     evaluated in both for every tenant, as `Flags.evaluate` does: an absent flag
     answers off with no variant. With tenants, each such flag's `missing` names what
     its change depends on that no tenant carries (`flagkit.publish.coverage`).
+
+    NEW is evaluated as of `at` (seconds since the epoch; default: now) and OLD as of
+    `old_at` (default: the same instant). When they differ, an unchanged flag that the
+    time may change between them (a launch window, a condition on `now`, its own or a
+    prerequisite's) is evaluated too, and listed as `scheduled` when some tenant's
+    answer changes or it could not be assessed (without tenants: when it may change).
     """
-    old_flags, new_flags = _compiled(old), _compiled(new)
+    new_instant = time.time() if at is None else at
+    old_instant = new_instant if old_at is None else old_at
+    old_flags, new_flags = _compiled(old, old_instant), _compiled(new, new_instant)
     old_keys = [key for key, _ in flag_items(old)]
     new_keys = [key for key, _ in flag_items(new)]
     changed = changed_flags(old, new)
@@ -177,10 +215,13 @@ def diff_documents(
     removed = tuple(key for key in old_keys if key not in new)
     edited = tuple(key for key in new_keys if key in changed and key in old)
     reaching = _requiring(old, changed) | _requiring(new, changed)
+    timed = _timed(new_flags, old_instant, new_instant) | _timed(
+        old_flags, old_instant, new_instant
+    )
     coverage = ChangeCoverage(old, new, TenantsCoverage.of(tenants)) if tenants else None
     results: list[FlagDiff] = []
     for key in [*new_keys, *removed]:
-        if key not in changed and key not in reaching:
+        if key not in changed and key not in reaching and key not in timed:
             continue
         status: FlagStatus
         if key in added:
@@ -189,8 +230,10 @@ def diff_documents(
             status = "removed"
         elif key in changed:
             status = "changed"
-        else:
+        elif key in reaching:
             status = "prerequisite"
+        else:
+            status = "scheduled"
         fields = _changed_fields(old, new, key) if status == "changed" else ()
         variant_flag = _is_variant_flag(old.get(key)) or _is_variant_flag(new.get(key))
         gained: list[str] = []
@@ -204,13 +247,41 @@ def diff_documents(
                 (gained if after.enabled else lost).append(tenant_id)
             if variant_flag and before.variant != after.variant:
                 variants.append(VariantChange(tenant_id, before.variant, after.variant))
-        missing = coverage.missing(key) if coverage is not None else ()
-        if status == "prerequisite" and not (gained or lost or variants or missing):
+        missing = coverage.missing(key, time_moves=key in timed) if coverage is not None else ()
+        quiet = not (gained or lost or variants or missing)
+        if quiet and (status == "prerequisite" or (status == "scheduled" and tenants)):
             continue
         results.append(
             FlagDiff(key, status, fields, tuple(gained), tuple(lost), tuple(variants), missing)
         )
-    return Diff(added, removed, edited, tuple(results), len(tenants))
+    old_at = at if old_at is None else old_at
+    return Diff(added, removed, edited, tuple(results), len(tenants), at=at, old_at=old_at)
+
+
+def _timed(flags: FlagSet, start: float, end: float) -> set[str]:
+    """The flags of `flags` whose answers the time alone may change between `start` and
+    `end`: a boundary of theirs (or of a flag they require) lies in between."""
+    low, high = min(start, end), max(start, end)
+    if low == high:
+        return set()
+    return {
+        key
+        for key, flag in flags.flags.items()
+        if flag.reads_clock and time_boundaries(_with_prerequisites(flag)).next_change(low) <= high
+    }
+
+
+def _with_prerequisites(flag: CompiledFlag) -> Iterator[CompiledFlag]:
+    """`flag` and every flag it requires, directly or not, that is not killed (a killed
+    flag answers before reading the time)."""
+    pending, seen = [flag], set()
+    while pending:
+        each = pending.pop()
+        if each.key in seen or not each.enabled:
+            continue
+        seen.add(each.key)
+        yield each
+        pending.extend(required for required, _ in each.requires)
 
 
 def _requiring(document: Mapping[str, Any], changed: frozenset[str]) -> set[str]:
@@ -265,9 +336,12 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
     `limit` caps the ids shown per line (None shows every id). A flag whose change
     depends on what the tenants file does not carry says "could not assess" and, on a
     `  ? not in the tenants file: ...` line, what is missing and where the flag reads it.
-    The last line sums up.
+    The last line sums up. A diff as of given instants starts with a line naming them
+    (`as of 2026-12-24T09:00:00Z`, or `old as of ..., new as of ...`).
     """
     lines: list[str] = []
+    if diff.at is not None or diff.old_at is not None:
+        lines.append(_instants(diff.old_at, diff.at))
     for flag in diff.flags:
         parts: list[str] = []
         if flag.gained:
@@ -282,6 +356,7 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
             "removed": "removed",
             "changed": "changed: " + ", ".join(flag.fields),
             "prerequisite": "through a flag it requires",
+            "scheduled": "by the clock",
         }[flag.status]
         if not diff.tenants:
             lines.append(f"{flag.flag}: {note}")
@@ -304,6 +379,12 @@ def format_diff(diff: Diff, *, limit: int | None = 10) -> list[str]:
             lines.append("  ? not in the tenants file: " + _missing(flag.missing, limit))
     lines.append("summary: " + _summary(diff))
     return lines
+
+
+def _instants(old_at: float | None, at: float | None) -> str:
+    """`as of T` when both documents were evaluated as of one instant, else each's."""
+    old, new = ("now" if instant is None else format_timestamp(instant) for instant in (old_at, at))
+    return f"as of {new}" if old_at == at else f"old as of {old}, new as of {new}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -348,6 +429,9 @@ def _summary(diff: Diff) -> str:
         flags += f"{len(diff.changed)} changed)"
     else:
         flags = "no flag differs"
+    if diff.scheduled:
+        count = len(diff.scheduled)
+        flags += f", {count} {'changes' if count == 1 else 'change'} by the clock"
     if not diff.tenants:
         return flags + "; no tenants given, so which tenants are affected is unknown"
     affected = len(diff.affected_tenants)
