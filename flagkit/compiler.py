@@ -31,7 +31,7 @@ from flagkit.flagset import (
 from flagkit.model import ErrorCode, Reason
 from flagkit.prerequisites import prerequisites_first
 
-__all__ = ["compile_document"]
+__all__ = ["compile_document", "time_boundaries"]
 
 NO_ROLLOUT = -1
 """`CompiledFlag.threshold` of a flag without `percentage`."""
@@ -60,11 +60,11 @@ def compile_document(
     ordered = {key: compiled[key] for key in raw_flags}
     deciders = {key: decider_for(flag, clock) for key, flag in ordered.items()}
     return FlagSet(
-        ordered, version, segments, deciders, document, clock, _time_boundaries(ordered.values())
+        ordered, version, segments, deciders, document, clock, time_boundaries(ordered.values())
     )
 
 
-def _time_boundaries(flags: Iterable[CompiledFlag]) -> TimeBoundaries:
+def time_boundaries(flags: Iterable[CompiledFlag]) -> TimeBoundaries:
     """Every instant at which the time alone may change an answer of these flags."""
     instants: set[float] = set()
     schedules = []

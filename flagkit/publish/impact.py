@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flagkit.compiler import _time_boundaries as time_boundaries  # One definition of them.
+from flagkit.compiler import time_boundaries
 from flagkit.compiler import compile_document
 from flagkit.document import changed_flags, flag_items, load_document, segments_used
 from flagkit.evaluation import evaluate
