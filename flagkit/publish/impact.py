@@ -26,8 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from flagkit.compiler import time_boundaries
-from flagkit.compiler import compile_document
+from flagkit.compiler import compile_document, time_boundaries
 from flagkit.document import changed_flags, flag_items, load_document, segments_used
 from flagkit.evaluation import evaluate
 from flagkit.flagset import CompiledFlag, FlagSet
