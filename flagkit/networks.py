@@ -53,18 +53,21 @@ def _block(text: str, index: int) -> tuple[int, Block]:
     """`(IP version, block)` of one block of the list."""
     import ipaddress
 
-    quoted = json.dumps(text, ensure_ascii=False)
+    quoted = json.dumps(text, ensure_ascii=False, default=repr)
+    not_a_block = NetworkError(
+        f"{quoted} is not an IPv4 or IPv6 address or CIDR block"
+        ' (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")',
+        index=index,
+    )
+    if not isinstance(text, str):  # ipaddress would read the int 10 as 0.0.0.10
+        raise not_a_block
     try:
         network = ipaddress.ip_network(text)
     except ValueError:
         try:
             meant = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            raise NetworkError(
-                f"{quoted} is not an IPv4 or IPv6 address or CIDR block"
-                ' (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")',
-                index=index,
-            ) from None
+            raise not_a_block from None
         raise NetworkError(
             f"{quoted} has host bits set: write the network {json.dumps(str(meant))}"
             f" or the single address {json.dumps(text.partition('/')[0])}",

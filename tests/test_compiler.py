@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from flagkit.compiler import NO_ROLLOUT, compile_document
-from flagkit.document import load_document
 from flagkit.conditions import json_key
+from flagkit.document import load_document
 from flagkit.flagset import USE_DEFAULT, Decision, FlagSet, Operator, Split
 from flagkit.model import ErrorCode, Reason
 

@@ -4,6 +4,7 @@ and blocks refused with whole messages."""
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -104,9 +105,16 @@ def test_blocks(blocks: list[str], value: str, inside: bool) -> None:
             ' (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")',
             id="leading-space",
         ),
+        pytest.param(
+            ["10.0.0.0/8", 167_772_160],
+            1,
+            "167772160 is not an IPv4 or IPv6 address or CIDR block"
+            ' (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")',
+            id="an-int-is-not-a-block",
+        ),
     ],
 )
-def test_refused_blocks(blocks: list[str], index: int, message: str) -> None:
+def test_refused_blocks(blocks: list[Any], index: int, message: str) -> None:
     with pytest.raises(NetworkError, match=r"host bits|not an IPv4") as refused:
         parse_networks(blocks)
     assert str(refused.value) == message

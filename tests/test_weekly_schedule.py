@@ -8,6 +8,7 @@ and read with `datetime.fromisoformat`, never through flagkit.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from datetime import datetime
@@ -18,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit.weekly_schedule import ScheduleError, WeeklySchedule
+from tests.helpers import run_python
 
 
 def at(text: str) -> float:
@@ -425,3 +427,21 @@ def test_the_answer_changes_only_at_next_change(
     ]
     if change != math.inf:
         assert schedule.contains(change) is not answer
+
+
+def test_importing_the_value_modules_loads_none_of_their_dependencies() -> None:
+    """`import flagkit` stays light: datetime, zoneinfo, re2 and ipaddress load on first use."""
+    code = (
+        "import sys, json, flagkit\n"
+        "before = set(sys.modules)\n"
+        "import flagkit.networks, flagkit.patterns, flagkit.semver, flagkit.timestamps\n"
+        "import flagkit.weekly_schedule\n"
+        "flagkit.timestamps.timestamp_of('2026-12-24T08:00:00Z')\n"
+        "flagkit.semver.semver_key('1.2.3')\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "flagkit.weekly_schedule" in loaded
+    assert loaded & {"datetime", "zoneinfo", "re2", "ipaddress", "_datetime"} == set()
