@@ -10,6 +10,8 @@ about indeed never decides an answer.
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,9 @@ from hypothesis import strategies as st
 
 from flagkit import Flags, check_document, load_document
 from flagkit.sources.memory import MemorySource
-from tests.helpers import run_flagkit, write
+from tests.conftest import REPO
+from tests.helpers import FLAGKIT, run_flagkit, write
+from tests.markdown_text import fenced_blocks
 
 NOW = 1_780_272_000.0  # 2026-06-01T00:00:00Z
 PAST = "2026-05-01T00:00:00Z"
@@ -402,14 +406,14 @@ def test_validate_prints_each_warning_and_still_accepts_the_document(tmp_path: P
 
 def test_a_refresher_judges_past_time_by_its_own_clock(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="flagkit")
-    document = {"f": {"enabled": True, "activeUntil": FUTURE}}
+    document = {"f": {"enabled": True, "activeUntil": "2001-01-01T00:00:00Z"}}
 
-    Flags(MemorySource(document, version="v1"), clock=lambda: NOW)
+    Flags(MemorySource(document, version="v1"), clock=lambda: 0.0)  # 1970: still ahead
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
 
-    Flags(MemorySource(document, version="v1"), clock=lambda: FUTURE_SECONDS + 1.0)
+    Flags(MemorySource(document, version="v1"), clock=lambda: NOW)
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        "flag document v1 (memory): f.activeUntil: 2026-07-01T00:00:00Z is past, "
+        "flag document v1 (memory): f.activeUntil: 2001-01-01T00:00:00Z is past, "
         "so the flag is off for good (a clean-up candidate)"
     ]
 
@@ -441,10 +445,14 @@ def generated_conditions() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def generated_rules() -> st.SearchStrategy[list[dict[str, Any]]]:
+    outcome = st.one_of(
+        st.builds(lambda serve: {"serve": serve}, st.booleans()),
+        st.builds(lambda share: {"percentage": share}, st.sampled_from([0, 50, 100])),
+    )
     rule = st.builds(
-        lambda when, serve: {"when": when, "serve": serve},
+        lambda when, decides: {"when": when, **decides},
         st.lists(generated_conditions(), max_size=3),
-        st.booleans(),
+        outcome,
     )
     return st.lists(rule, min_size=1, max_size=5).map(
         lambda rules: [{"id": f"r{index}", **rule} for index, rule in enumerate(rules)]
@@ -508,3 +516,21 @@ def _fixed(at: float) -> Callable[[], float]:
 def _instants_around() -> list[float]:
     """Every integer from -1 to 7 and the midpoints: enough to tell bounds 0..6 apart."""
     return [step / 2 for step in range(-2, 15)]
+
+
+def test_the_docs_example_prints_what_flagkit_validate_prints(tmp_path: Path) -> None:
+    page = (REPO / "docs" / "targeting-warnings.md").read_text(encoding="utf-8")
+    (content,) = re.findall(r"this `flags.json`:\n\n```json\n(.*?)```", page, re.S)
+    write(tmp_path, "flags.json", content)
+    (session,) = [block for block in fenced_blocks(page, "") if block.startswith("$ ")]
+    command, *printed = session.splitlines()
+    assert command == "$ flagkit validate flags.json"
+    result = subprocess.run(
+        [FLAGKIT, "validate", "flags.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.stdout.splitlines(), result.returncode) == (printed, 0)
+    assert len(printed) == 5
