@@ -20,6 +20,7 @@ Three kinds, each named by its JSON path (docs/targeting-warnings.md):
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -118,12 +119,18 @@ def _unreachable_rules(key: str, rules: Sequence[Mapping[str, Any]]) -> Iterator
 def _compiled_conditions(
     raw_conditions: Sequence[Mapping[str, Any]], segments: Mapping[str, frozenset[str]]
 ) -> list[tuple[int, Condition]]:
-    """(position, compiled condition) of the conditions whose operands compile.
+    """(position, compiled condition) of the conditions a warning may be about: those on
+    `now`, schedules, and those on an attribute that another condition of the rule tests.
 
-    One that does not is a document error reported elsewhere, not a warning.
+    One whose operand does not compile is a document error reported elsewhere.
     """
+    attributes = [raw["attribute"] for raw in raw_conditions]
+    tested = Counter(attributes)
     compiled = []
     for position, raw in enumerate(raw_conditions):
+        attribute = attributes[position]
+        if attribute != NOW and "schedule" not in raw and tested[attribute] < 2:
+            continue
         try:
             compiled.append((position, compile_condition(raw, segments)))
         except ValueError:
