@@ -80,21 +80,17 @@ def _launch_window_warnings(key: str, flag: Mapping[str, Any], now: float) -> It
     from flagkit.timestamps import format_timestamp, parse_timestamp
 
     if "activeUntil" in flag:
-        until = parse_timestamp(flag["activeUntil"])
-        if until <= now:
-            yield Problem(
-                format_path([key, "activeUntil"]),
-                f"{format_timestamp(until)} is past, so the flag is off for good "
-                "(a clean-up candidate)",
-            )
+        field, consequence = "activeUntil", "the flag is off for good"
     elif "activeFrom" in flag:
-        start = parse_timestamp(flag["activeFrom"])
-        if start <= now:
-            yield Problem(
-                format_path([key, "activeFrom"]),
-                f"{format_timestamp(start)} is past, so the launch window no longer matters "
-                "(a clean-up candidate)",
-            )
+        field, consequence = "activeFrom", "the launch window no longer matters"
+    else:
+        return
+    instant = parse_timestamp(flag[field])
+    if instant <= now:
+        yield Problem(
+            format_path([key, field]),
+            f"{format_timestamp(instant)} is past, so {consequence} (a clean-up candidate)",
+        )
 
 
 # -- unreachable rules --------------------------------------------------------------------
