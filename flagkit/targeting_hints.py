@@ -44,7 +44,6 @@ _SINGLE_VALUED = frozenset({"id", "tier", NOW})
 """Attributes that hold one value, never a list."""
 
 _BOUNDS = {
-    # test → (bounds from below, inclusive) and its negation's
     Operator.LT: (False, False),
     Operator.BEFORE: (False, False),
     Operator.LTE: (False, True),
@@ -206,7 +205,20 @@ def _only_values(attribute: str, condition: Condition) -> list[Any]:
         candidates = [value for _, value in condition.operand]  # json_keys: (is bool, value)
     else:
         return []
-    return [value for value in candidates if condition.holds(*_probe(attribute, value))]
+    return [
+        value
+        for value in candidates
+        if _possible(attribute, value) and condition.holds(*_probe(attribute, value))
+    ]
+
+
+def _possible(attribute: str, value: Any) -> bool:
+    """Whether `attribute` can hold `value` at all: `now` is a number, `id` and `tier` text."""
+    if attribute == NOW:
+        return value.__class__ is int or value.__class__ is float
+    if attribute in ("id", "tier"):
+        return value is None or value.__class__ is str
+    return True
 
 
 def _probe(attribute: str, value: Any) -> tuple[str | None, str | None, Mapping[str, Any], float]:

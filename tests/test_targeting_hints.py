@@ -297,6 +297,20 @@ def test_conditions_some_tenant_passes_together_are_not_warned_about(
     assert flags.evaluate("f", tenant).rule == "r"
 
 
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        pytest.param([on("now", "equals", True), on("now", "gt", 0)], id="now-is-never-a-boolean"),
+        pytest.param([on("id", "equals", 5), on("id", "startsWith", "a")], id="an-id-is-text"),
+    ],
+)
+def test_values_the_attribute_cannot_hold_are_no_evidence(
+    conditions: list[dict[str, Any]],
+) -> None:
+    """Such a rule never matches, but not because its conditions contradict each other."""
+    assert warnings_of(one_rule(*conditions), now=0.0) == []
+
+
 # -- time already past --------------------------------------------------------------------
 
 
