@@ -28,9 +28,29 @@ TIERS = ["enterprise"]
 TARGET = "flag25"
 
 
+TARGETED = "targeted"
+TARGETED_RULE = {
+    "when": [
+        {"attribute": "appVersion", "versionGte": "2.3.0"},
+        {"attribute": "email", "matches": r"@(acme|globex|initech)\.com$"},
+        {
+            "attribute": "now",
+            "schedule": {
+                "days": ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"],
+                "from": "00:00",
+                "timezone": "Europe/Berlin",
+            },
+        },
+    ],
+    "serve": True,
+}
+"""A rule with three targeting-v2 tests, all of which hold, so each runs every time."""
+
+
 def build_document() -> dict[str, object]:
-    """50 flags shaped alike: an allow list, an exclusion, a tier and a 25 % rollout."""
-    return {
+    """50 flags shaped alike: an allow list, an exclusion, a tier and a 25 % rollout; and one
+    more, `targeted`, whose rule tests a version, a pattern and a schedule."""
+    document: dict[str, object] = {
         f"flag{i:02d}": {
             "enabled": True,
             "description": f"benchmark flag {i}",
@@ -42,6 +62,8 @@ def build_document() -> dict[str, object]:
         }
         for i in range(FLAG_COUNT)
     }
+    document[TARGETED] = {"enabled": True, "rules": [TARGETED_RULE]}
+    return document
 
 
 def floor_check(
@@ -78,7 +100,20 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
     tenant_ids = [f"tenant-{i}" for i in range(TENANT_COUNT)]
     tenant_objects = [flagkit.Tenant(tenant_id, tier="free") for tenant_id in tenant_ids]
     allowed_ids = [ALLOWED[i % len(ALLOWED)] for i in range(TENANT_COUNT)]
+    targeted_tenants = [
+        flagkit.Tenant(
+            tenant_id,
+            tier="free",
+            attributes={
+                "appVersion": f"2.{3 + i % 7}.{i % 11}",  # 77 versions, as a fleet has
+                "email": f"user{i}@{('acme', 'globex', 'initech')[i % 3]}.com",  # all distinct
+            },
+        )
+        for i, tenant_id in enumerate(tenant_ids)
+    ]
+    bulk_ids = tenant_ids[: TENANT_COUNT // 10]
     enabled = flags.enabled
+    assert all(enabled(TARGETED, tenant) for tenant in targeted_tenants)
 
     # Every variant gives the same answers; check once so the bench measures correct code.
     assert [enabled(TARGET, t) for t in tenant_ids] == [floor_check(t, None) for t in tenant_ids]
@@ -108,6 +143,22 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         for tenant_id in allowed_ids:
             enabled(TARGET, tenant_id)
 
+    def flagkit_targeted() -> None:
+        for tenant in targeted_tenants:
+            enabled(TARGETED, tenant)
+
+    keys = flags.keys
+    evaluate_all = flags.evaluate_all
+
+    def enabled_every_flag() -> None:
+        for tenant_id in bulk_ids:
+            for key in keys:
+                enabled(key, tenant_id)
+
+    def evaluate_every_flag() -> None:
+        for tenant_id in bulk_ids:
+            evaluate_all(tenant_id)
+
     # Each flagkit case right after its floor, so a round's pair sees the same neighbours.
     runs = {
         "floor, str": floor_str,
@@ -116,11 +167,17 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         "flagkit percentage, Tenant": flagkit_tenant,
         "floor, allow list": floor_allowed,
         "flagkit allow list, str": flagkit_allowed,
+        "flagkit version+pattern+schedule": flagkit_targeted,
+        "enabled() of every flag, per flag": enabled_every_flag,
+        "evaluate_all(), per flag": evaluate_every_flag,
     }
+    calls = {name: TENANT_COUNT for name in runs}
+    calls["enabled() of every flag, per flag"] = len(bulk_ids) * len(keys)
+    calls["evaluate_all(), per flag"] = len(bulk_ids) * len(keys)
     samples: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            samples[name].append(time_per_call(run, TENANT_COUNT))
+            samples[name].append(time_per_call(run, calls[name]))
     return samples
 
 
@@ -140,6 +197,8 @@ def main() -> None:
         ("flagkit percentage, str", "floor, str", 1.5),
         ("flagkit percentage, Tenant", "floor, Tenant", 2.0),
         ("flagkit allow list, str", "floor, allow list", None),
+        ("flagkit version+pattern+schedule", "floor, Tenant", None),
+        ("evaluate_all(), per flag", "enabled() of every flag, per flag", 2.0),
     ]
     for name in ("floor, str", "floor, Tenant", "floor, allow list"):
         print(f"{name:32} {medians[name]:9.0f}")
@@ -152,6 +211,17 @@ def main() -> None:
         )
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
         print(f"{name:32} {medians[name]:9.0f} {ratio:7.2f}x {spread:>11}  {verdict}")
+    targeted = medians["flagkit version+pattern+schedule"]
+    verdict = "ok" if targeted <= TARGETED_BUDGET_NS else "MISSED"
+    print(
+        f"a rule testing a version, a pattern and a schedule: {targeted / 1000:.2f} us per "
+        f"enabled() (<= {TARGETED_BUDGET_NS / 1000:.0f} us {verdict}); the last ratio is "
+        "evaluate_all() against enabled() of the same flags, floor = enabled()"
+    )
+
+
+TARGETED_BUDGET_NS = 3_000
+"""The issue's budget for a rule with three targeting-v2 tests, on this 2-core machine."""
 
 
 if __name__ == "__main__":

@@ -49,12 +49,12 @@ def launch_window_problems(key: str, flag: Mapping[str, Any]) -> Iterator[Proble
 def condition_problems(path: Path, condition: Mapping[str, Any]) -> Iterator[Problem]:
     """Every problem of one condition (that matches the schema) at `path`."""
     test = next(name for name in CONDITION_TESTS if name in condition)
-    if "ignoreCase" in condition and test not in TEXT_TESTS:
+    if condition.get("ignoreCase") is True and test not in TEXT_TESTS:
         yield Problem(
             format_path([*path, "ignoreCase"]),
             f"{test} does not compare text; only {', '.join(TEXT_TESTS)} take ignoreCase",
         )
-    if "negate" in condition and test == "exists":
+    if condition.get("negate") is True and test == "exists":
         yield Problem(
             format_path([*path, "negate"]),
             'exists cannot be negated; use "exists": false to match a missing attribute',

@@ -173,11 +173,12 @@ class WeeklySchedule:
     def contains(self, timestamp: float) -> bool:
         """Whether the instant's local time falls in the window.
 
-        The instant is read to the microsecond, as `datetime` reads it; False for an
-        instant outside the years 1 to 9999, or not a number.
+        The instant is read to the whole second below it: windows open and close on whole
+        seconds, and `datetime` would round an instant a hair before one up onto it.
+        False for an instant outside the years 1 to 9999, or not a number.
         """
         try:
-            local = self._local_time(timestamp, self.zone)
+            local = self._local_time(math.floor(timestamp), self.zone)
         except (OverflowError, OSError, ValueError):
             return False
         minute = local.hour * 60 + local.minute

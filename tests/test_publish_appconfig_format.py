@@ -286,6 +286,8 @@ def test_appconfig_definition_types_every_attribute() -> None:
         "excludedTenants": tenant_ids,
         "tiers": tenant_ids,
         "percentage": {"type": "number", "minimum": 0, "maximum": 100},
+        "activeFrom": TIMESTAMP,
+        "activeUntil": TIMESTAMP,
         "requires": {
             "type": "array",
             "elements": {"type": "string", "enum": ["payments", "searchV2"]},
@@ -303,6 +305,12 @@ def test_appconfig_definition_types_every_attribute() -> None:
     assert set(definition["flags"]["searchV2"]["attributes"]) >= {"stickiness", "salt"}
 
 
+TIMESTAMP = {
+    "type": "string",
+    "pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[Tt](?:[01][0-9]|2[0-3])"
+    ":[0-5][0-9]:(?:[0-5][0-9]|60)(?:[.][0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$",
+}
+"""The console's constraint on `activeFrom` and `activeUntil`: RFC 3339 with an offset."""
 TEXT_1_TO_256 = "^(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[\\s\\S]){1,256}$"
 TEXT_0_TO_256 = TEXT_1_TO_256.replace("{1,256}", "{0,256}")
 
@@ -433,6 +441,36 @@ def test_rfc_3339_attributes_keep_their_form_in_the_console() -> None:
     assert not satisfies("\u0662\u0660\u0663\u0660-01-31", launch)  # Arabic-Indic digits
 
 
+@pytest.mark.parametrize(
+    ("value", "flagkit_too"),
+    [
+        pytest.param("2026-12-24T09:00:00+01:00", True, id="offset"),
+        pytest.param("2026-12-24t08:00:00.250z", True, id="lowercase-fraction"),
+        pytest.param("2026-12-24T09:00:00", False, id="no-offset"),
+        pytest.param("2026-12-24T09:00+01:00", False, id="no-seconds"),
+        pytest.param("2026-12-24 09:00:00Z", False, id="space-separator"),
+        pytest.param("2026-12-24", False, id="date-only"),
+        pytest.param("tomorrow", False, id="words"),
+    ],
+)
+@pytest.mark.parametrize("field", ["activeFrom", "activeUntil"])
+def test_the_console_holds_a_launch_window_to_rfc_3339(
+    field: str, value: str, flagkit_too: bool
+) -> None:
+    """Every flag defines both (a product manager sets a launch in the console), typed so."""
+    definition = appconfig_definition({"a": {"enabled": True}})
+    check_appconfig_definition(definition)
+    assert definition["values"]["a"] == {"enabled": True}
+    constraints = constraints_of(definition, "a", field)
+    assert constraints == TIMESTAMP
+    assert satisfies(value, constraints) is flagkit_too
+    assert flagkit_accepts({"a": {"enabled": True, field: value}}) is flagkit_too
+    if flagkit_too:
+        with_window = appconfig_definition({"a": {"enabled": True, field: value}})
+        assert with_window["values"]["a"] == {"enabled": True, field: value}
+        assert constraints_of(with_window, "a", field) == TIMESTAMP
+
+
 def test_appconfig_definition_refuses_what_only_a_freeform_profile_holds() -> None:
     document = json.loads(EXAMPLE.read_text())
     with pytest.raises(DocumentError) as raised:
@@ -487,13 +525,16 @@ def test_appconfig_definition_checks_the_document_first() -> None:
 
 
 def test_appconfig_definition_refuses_more_than_25_attributes() -> None:
-    flag: dict[str, Any] = {"enabled": True} | {f"a{i}": i for i in range(22)}
+    flag: dict[str, Any] = {"enabled": True} | {f"a{i}": i for i in range(20)}
     with pytest.raises(DocumentError) as raised:
         appconfig_definition({"wide": flag})
     assert str(raised.value) == (
-        "wide: 26 attributes (with the 4 every flag defines: tenants, excludedTenants, tiers, "
-        "percentage) is more than the 25 an AWS.AppConfig.FeatureFlags flag may have"
+        "wide: 26 attributes (with the 6 every flag defines: tenants, excludedTenants, tiers, "
+        "percentage, activeFrom, activeUntil) is more than the 25 an AWS.AppConfig.FeatureFlags "
+        "flag may have"
     )
+    del flag["a19"]
+    assert len(appconfig_definition({"wide": flag})["flags"]["wide"]["attributes"]) == 25
 
 
 def test_a_definition_reads_back_without_appconfig_metadata() -> None:

@@ -19,6 +19,7 @@ from flagkit import DocumentError, InvalidFlagError, SchemaValidationError, chec
 from flagkit.fields import CONDITION_TESTS, TEXT_TESTS
 from tests.conftest import SCHEMAS
 from tests.helpers import run_flagkit
+from tests.strategies import OPERATORS
 
 WHEN = "featureA.rules[0].when[0]"
 TEXT_TEST_NAMES = ", ".join(TEXT_TESTS)
@@ -100,6 +101,12 @@ ACCEPTED = [
         )
     ],
     pytest.param(_when({"attribute": "x", "gt": 1, "negate": False}), id="negate-false"),
+    pytest.param(
+        _when({"attribute": "x", "gt": 1, "ignoreCase": False}), id="ignore-case-false-on-gt"
+    ),
+    pytest.param(
+        _when({"attribute": "x", "exists": False, "negate": False}), id="negate-false-on-exists"
+    ),
 ]
 
 
@@ -272,13 +279,12 @@ SEMANTIC_REFUSED = [
     ),
     *[
         pytest.param(
-            _when({"attribute": "x", "exists": exists, "negate": negate}),
+            _when({"attribute": "x", "exists": exists, "negate": True}),
             f'{WHEN}.negate: exists cannot be negated; use "exists": false to match a missing'
             " attribute",
-            id=f"negate-{negate}-on-exists-{exists}",
+            id=f"negate-on-exists-{exists}",
         )
         for exists in (True, False)
-        for negate in (True, False)
     ],
 ]
 """Documents that match the schema but not the value modules, with their whole message."""
@@ -383,3 +389,50 @@ def test_flagkit_validate_prints_each_targeting_example_error() -> None:
         f"{path}: error: {message}"
         for path, message in zip(paths, INVALID_EXAMPLES.values(), strict=True)
     ]
+
+
+# -- docs/targeting.md shows what the code does ---------------------------------------------
+
+TARGETING_DOC = Path(__file__).resolve().parent.parent / "docs" / "targeting.md"
+
+
+def _code_blocks(language: str) -> list[str]:
+    """The fenced blocks of docs/targeting.md opened with ```` ```language ````."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    opened = ""
+    for line in TARGETING_DOC.read_text("utf-8").splitlines():
+        if current is None and line.startswith("```"):
+            current, opened = [], line[3:]
+        elif current is not None and line == "```":
+            if opened == language:
+                blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def test_every_condition_the_docs_show_is_accepted_and_every_test_has_an_example() -> None:
+    conditions = [
+        json.loads(line)
+        for block in _code_blocks("json")
+        for line in block.splitlines()
+        if line.startswith('{ "attribute"')
+    ]
+    assert check_document(_when(*conditions))
+    shown = {test for condition in conditions for test in CONDITION_TESTS if test in condition}
+    assert shown >= set(CONDITION_TESTS) - set(OPERATORS)
+    assert {"ignoreCase", "negate"} <= {key for condition in conditions for key in condition}
+    windows = [json.loads(block) for block in _code_blocks("json") if '"activeFrom"' in block]
+    assert len(windows) == 1
+    assert check_document(windows[0])
+
+
+def test_the_docs_print_the_errors_flagkit_validate_prints() -> None:
+    (errors,) = _code_blocks("")
+    printed = errors.splitlines()
+    for message in INVALID_EXAMPLES.values():
+        assert message in printed
+    assert f"{WHEN}: has 2 tests (gt, versionGt); keep exactly one" in printed
+    assert len(printed) == len(INVALID_EXAMPLES) + 1

@@ -85,6 +85,16 @@ _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
         "description": "Tenant tiers the flag is on for (1 to 256 characters each).",
         "constraints": _TENANT_IDS,
     },
+    "activeFrom": {
+        "description": "Launch window start: before this instant the flag is off for everyone. "
+        "An RFC 3339 timestamp with an offset, e.g. 2026-12-24T09:00:00+01:00.",
+        "constraints": {"type": "string", "pattern": _RFC3339_DATE_TIME},
+    },
+    "activeUntil": {
+        "description": "Launch window end: from this instant on the flag is off for everyone. "
+        "An RFC 3339 timestamp with an offset, e.g. 2026-12-24T18:00:00+01:00.",
+        "constraints": {"type": "string", "pattern": _RFC3339_DATE_TIME},
+    },
     "percentage": {
         "description": "Sticky rollout: the share of tenants (0 to 100, steps of 0.01) "
         "the flag is on for. The console checks the range; flagkit's validator the steps.",
@@ -113,7 +123,14 @@ _TYPED_ATTRIBUTES: dict[str, dict[str, Any]] = {
         "constraints": {"type": "string", "pattern": _text_pattern(0, 256)},
     },
 }
-_CONSOLE_ATTRIBUTES = ("tenants", "excludedTenants", "tiers", "percentage")
+_CONSOLE_ATTRIBUTES = (
+    "tenants",
+    "excludedTenants",
+    "tiers",
+    "percentage",
+    "activeFrom",
+    "activeUntil",
+)
 """Defined on every flag, so that the AppConfig console's attribute editor types them."""
 _APPCONFIG_METADATA = frozenset({"_createdAt", "_updatedAt", "_deprecation"})
 
@@ -124,14 +141,16 @@ def appconfig_definition(document: Mapping[str, Any]) -> dict[str, Any]:
     Returns `{"version": "1", "flags": {KEY: {"name", "description", "attributes"}},
     "values": {KEY: {"enabled": bool, NAME: value}}}`, what a hosted configuration
     version of a feature-flag profile holds. Every flag defines `tenants`,
-    `excludedTenants`, `tiers` and `percentage` with typed constraints (so the
-    console's attribute editor checks what a product manager types) and every other
-    attribute it uses: typed for `requires`, `segments`, `stickiness`, `salt`, inferred
-    from the value for the flag's own attributes. Empty targeting lists are left out
-    (an empty list counts as absent); `$schema` and other metadata keys are dropped.
+    `excludedTenants`, `tiers`, `percentage` and the launch window `activeFrom` /
+    `activeUntil` with typed constraints (so the console's attribute editor checks what
+    a product manager types) and every other attribute it uses: typed for `requires`,
+    `segments`, `stickiness`, `salt`, inferred from the value for the flag's own
+    attributes. Empty targeting lists are left out (an empty list counts as absent);
+    `$schema` and other metadata keys are dropped.
 
     The constraints are as tight as AppConfig's can be: tenant ids, tiers and
     `stickiness` 1 to 256 characters, `salt` at most 256, `percentage` 0 to 100,
+    `activeFrom` and `activeUntil` RFC 3339 timestamps with an offset,
     `requires` one of the document's other flag keys, and an attribute holding an
     RFC 3339 date-time or date keeps that form. What they cannot say (a percentage's
     steps of 0.01, cycles, flags deleted in the console) is left to the validator
