@@ -171,7 +171,7 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         "enabled() of every flag, per flag": enabled_every_flag,
         "evaluate_all(), per flag": evaluate_every_flag,
     }
-    calls = {name: TENANT_COUNT for name in runs}
+    calls = dict.fromkeys(runs, TENANT_COUNT)
     calls["enabled() of every flag, per flag"] = len(bulk_ids) * len(keys)
     calls["evaluate_all(), per flag"] = len(bulk_ids) * len(keys)
     samples: dict[str, list[float]] = {name: [] for name in runs}

@@ -87,7 +87,39 @@ def _timestamp_problems(operand: str, _ignore_case: bool) -> Iterator[tuple[Path
         yield (), str(exc)
 
 
+def _pattern_problems(operand: str, ignore_case: bool) -> Iterator[tuple[Path, str]]:
+    from flagkit.patterns import compile_pattern
+
+    try:
+        compile_pattern(operand, ignore_case=ignore_case)
+    except ValueError as exc:
+        yield (), str(exc)
+
+
+def _network_problems(operand: list[str], _ignore_case: bool) -> Iterator[tuple[Path, str]]:
+    from flagkit.networks import NetworkError, parse_networks
+
+    try:
+        parse_networks(operand)
+    except NetworkError as exc:
+        yield (exc.index,), str(exc)
+
+
+def _schedule_problems(
+    operand: Mapping[str, Any], _ignore_case: bool
+) -> Iterator[tuple[Path, str]]:
+    from flagkit.weekly_schedule import ScheduleError, WeeklySchedule
+
+    try:
+        WeeklySchedule.parse(operand)
+    except ScheduleError as exc:
+        yield exc.path, str(exc)
+
+
 _OPERAND_CHECKS: dict[str, OperandCheck] = {
+    "matches": _pattern_problems,
+    "inCidr": _network_problems,
+    "schedule": _schedule_problems,
     **dict.fromkeys(_VERSION_TESTS, _version_problems),
     **dict.fromkeys(_TIME_TESTS, _timestamp_problems),
 }

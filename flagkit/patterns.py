@@ -10,15 +10,21 @@ document error, with RE2's own reason.
 `compile_pattern` returns a predicate: an unanchored search (`"acme"` finds a match in
 `"ops@acme.com"`; write `^…$` to anchor). The predicate calls RE2's C++ `Match`
 directly, without the `re`-like Python layer of `google-re2` (which builds a match
-object and its offsets the predicate would throw away), and asks for no capture.
+object and its offsets the predicate would throw away), asks for no capture, and
+remembers its last answers.
 `re2` is imported when a pattern is first compiled, so `import flagkit` stays light.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
-__all__ = ["compile_pattern"]
+__all__ = ["ANSWERS_REMEMBERED", "compile_pattern"]
+
+ANSWERS_REMEMBERED = 1024
+"""Each predicate remembers its answer for this many texts (tenants' values repeat: a
+plan, a country, an app id); a remembered answer costs a dict lookup, not a search."""
 
 
 def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Callable[[str], bool]:
@@ -28,6 +34,8 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Callable[[str
     ValueError with RE2's reason when RE2 cannot compile the pattern, e.g.
     `not an RE2 pattern: invalid perl operator: (?<`.
     """
+    if not isinstance(pattern, str):
+        raise ValueError(f"not an RE2 pattern: {pattern!r} is not a string")
     import re2
     from re2 import _re2
 
@@ -48,4 +56,4 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Callable[[str
         encoded = text.encode("utf-8", "surrogatepass")
         return bool(match(unanchored, encoded, 0, len(encoded))[0] != no_match)
 
-    return finds_a_match
+    return lru_cache(maxsize=ANSWERS_REMEMBERED)(finds_a_match)

@@ -65,10 +65,10 @@ def parse_semver(text: str) -> SemverKey:
     Raises ValueError, e.g. `"1.2" is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH,
     e.g. "2.3.0")`.
     """
-    key = _key_or_none(text)
+    key = _key_or_none(text) if isinstance(text, str) else None
     if key is None:
         raise ValueError(
-            f"{json.dumps(text, ensure_ascii=False)} is not a SemVer 2.0.0 version"
+            f"{json.dumps(text, ensure_ascii=False, default=repr)} is not a SemVer 2.0.0 version"
             ' (MAJOR.MINOR.PATCH, e.g. "2.3.0")'
         )
     return key

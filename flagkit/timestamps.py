@@ -94,10 +94,11 @@ def parse_timestamp(text: str) -> float:
     Raises ValueError, e.g. `"2026-12-24 09:00" is not an RFC 3339 timestamp with an
     offset (e.g. "2026-12-24T09:00:00+01:00")`.
     """
-    seconds = _seconds_or_none(text)
+    seconds = _seconds_or_none(text) if isinstance(text, str) else None
     if seconds is None:
         raise ValueError(
-            f"{json.dumps(text, ensure_ascii=False)} is not an RFC 3339 timestamp with an"
+            f"{json.dumps(text, ensure_ascii=False, default=repr)} is not an RFC 3339 timestamp"
+            " with an"
             ' offset (e.g. "2026-12-24T09:00:00+01:00")'
         )
     return seconds

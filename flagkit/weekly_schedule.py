@@ -17,12 +17,13 @@ changes need no special case: a wall time that does not exist (02:30 on the nigh
 clocks spring forward) never occurs, one that occurs twice (02:30 on the night they
 fall back) is in the window both times.
 
-`contains` runs on every evaluation: it computes the local time once and compares
-integers prepared by `parse`. `next_change` tells when the answer may change next
-(so that caches keyed on answers can expire exactly then); it walks the window's
-boundaries in local time and finds UTC offset changes by bisection. `zoneinfo` and
-`datetime` are imported when a schedule is first parsed, so `import flagkit` stays
-light.
+`contains` runs on every evaluation: it adds the zone's UTC offset (looked up once
+for the span of up to a day in which it holds, so a clock's `now` rarely looks it up)
+and compares the local minute and weekday with integers prepared by `parse`.
+`next_change` tells when the answer may change next (so that caches keyed on answers
+can expire exactly then); it walks the window's boundaries in local time and finds UTC
+offset changes by bisection. `zoneinfo` and `datetime` are imported when a schedule is
+first parsed, so `import flagkit` stays light.
 """
 
 from __future__ import annotations
@@ -132,12 +133,23 @@ class WeeklySchedule:
     """The days after the opening days: when the early hours of a window crossing
     midnight fall."""
     _local_time: Callable[[float, tzinfo], datetime] = field(repr=False, compare=False)
+    _local_day: list[tuple[float, float, float, int]] = field(repr=False, compare=False)
+    """`[(start, end, midnight, weekday)]`, the last local day looked up: from `start` to
+    `end`, the local time is `weekday` and `(instant - midnight)` seconds into the day
+    (no midnight and no offset change in between). Replaced whole, so threads read a
+    consistent one."""
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> WeeklySchedule:
         """Read a schedule object; raises ScheduleError with the path of the bad part."""
         from datetime import datetime
 
+        if not isinstance(raw, Mapping):
+            raise ScheduleError(
+                f"{_shown(raw)} is not a schedule object"
+                ' (e.g. {"days": ["MON"], "from": "09:00", "to": "17:00", "timezone": "UTC"})',
+                path=(),
+            )
         for key in raw:
             if key not in _KEYS:
                 raise ScheduleError(
@@ -154,6 +166,7 @@ class WeeklySchedule:
             zone=_zone(timezone),
             _next_day_mask=_rotate_to_next_day(day_mask),
             _local_time=datetime.fromtimestamp,
+            _local_day=[(math.inf, -math.inf, 0.0, 0)],
         )
 
     @property
@@ -173,24 +186,26 @@ class WeeklySchedule:
     def contains(self, timestamp: float) -> bool:
         """Whether the instant's local time falls in the window.
 
-        The instant is read to the whole second below it: windows open and close on whole
-        seconds, and `datetime` would round an instant a hair before one up onto it.
-        False for an instant outside the years 1 to 9999, or not a number.
+        The instant is read exactly, never rounded: an instant a hair before a window
+        opens or closes gets the answer before it. False for an instant outside the
+        years 1 to 9999, or not a number.
         """
-        try:
-            local = self._local_time(math.floor(timestamp), self.zone)
-        except (OverflowError, OSError, ValueError):
-            return False
-        minute = local.hour * 60 + local.minute
+        low, high, midnight, weekday = self._local_day[0]
+        if not low <= timestamp < high:
+            try:
+                low, high, midnight, weekday = self._look_up_local_day(timestamp)
+            except (OverflowError, OSError, ValueError):
+                return False
+        minute = int(timestamp - midnight) // 60
         start, end = self.start_minute, self.end_minute
         if start < end:
-            return start <= minute < end and bool(self.day_mask >> local.weekday() & 1)
+            return start <= minute < end and bool(self.day_mask >> weekday & 1)
         if start == end:
             return False
         if minute >= start:
-            return bool(self.day_mask >> local.weekday() & 1)
+            return bool(self.day_mask >> weekday & 1)
         # Before `to` in the morning: the window that opened yesterday evening.
-        return minute < end and bool(self._next_day_mask >> local.weekday() & 1)
+        return minute < end and bool(self._next_day_mask >> weekday & 1)
 
     def next_change(self, after: float) -> float:
         """The smallest instant > `after` at which `contains()` changes value.
@@ -208,8 +223,28 @@ class WeeklySchedule:
         except (OverflowError, OSError, ValueError):
             return math.inf
 
+    def _look_up_local_day(self, timestamp: float) -> tuple[float, float, float, int]:
+        """The local day around `timestamp`, from it to the next local midnight or offset
+        change, remembered for the next call: a clock's `now` hits it all day."""
+        second = math.floor(timestamp)
+        offset = self._offset(second)
+        wall = second + offset
+        midnight = wall - wall % _SECONDS_PER_DAY - offset
+        weekday = (int(wall // _SECONDS_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday
+        end = midnight + _SECONDS_PER_DAY
+        try:
+            if self._offset(end) != offset:
+                end = self._offset_change(second, end, offset)
+        except (OverflowError, OSError, ValueError):
+            end = second + 1.0  # the end of the calendar, year 9999
+        day = (float(second), end, midnight, weekday)
+        self._local_day[0] = day
+        return day
+
     def _offset(self, timestamp: float) -> float:
-        offset = self._local_time(timestamp, self.zone).utcoffset()
+        """The UTC offset in seconds at `timestamp`, read to the second (offsets change
+        on whole seconds, so this is exact and rounds no instant into the next offset)."""
+        offset = self._local_time(math.floor(timestamp), self.zone).utcoffset()
         assert offset is not None  # a ZoneInfo always has one
         return offset.total_seconds()
 

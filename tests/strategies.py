@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from flagkit.document import DECLARED_ATTRIBUTES, RESERVED_FLAG_KEYS
 from flagkit.field_hints import likely_meant
+from flagkit.fields import CONDITION_MODIFIERS, CONDITION_TESTS
 
 __all__ = [
     "ADDITIONS",
@@ -504,6 +505,31 @@ BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
     "inSegment": _BAD_NAMES,
     "notInSegment": _BAD_NAMES,
     "exists": ("true", 1, None),
+    "activeFrom": (1767225600, None, True),
+    "activeUntil": (["2026-12-24T09:00:00Z"], {}),
+    "lt": ("5", True),
+    "lte": (None, []),
+    "gt": ("50", False),
+    "gte": ({}, "1e3"),
+    "startsWith": ([], 1, None),
+    "startsWith[]": (1, None),
+    "endsWith": ([], True),
+    "endsWith[]": ([],),
+    "contains": ([], {}),
+    "contains[]": (0,),
+    "matches": (1, ["a"]),
+    "versionEquals": (1, None),
+    "versionLt": (2.3,),
+    "versionLte": ([],),
+    "versionGt": (True,),
+    "versionGte": ({},),
+    "before": (1767225600, None),
+    "after": ([],),
+    "inCidr": ([], "10.0.0.0/8"),
+    "inCidr[]": (1, None),
+    "schedule": ([], "MON", {"days": []}, {"weekdays": ["MON"]}, {"from": 9}, {"days": [1]}),
+    "ignoreCase": ("yes", 1, None),
+    "negate": (1, "true"),
 }
 """For each slot of the schema, values just past one of its limits: range, length, pattern, type."""
 
@@ -511,7 +537,7 @@ BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
 _BAD_FLAG_KEYS = ("FeatureA", "feature a", "a" * 65, "1st", "")
 _FLAG_FIELDS = tuple(sorted(RESERVED_FLAG_KEYS))
 _RULE_FIELDS = ("id", "description", "when", "serve", "percentage", "split")
-_CONDITION_FIELDS = ("attribute", *OPERATORS)
+_CONDITION_FIELDS = ("attribute", *CONDITION_TESTS, *CONDITION_MODIFIERS)
 
 
 def _additions(fields: Sequence[str]) -> dict[str, tuple[Any, ...]]:

@@ -22,7 +22,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flagkit import (
-    DocumentError,
     Flags,
     InvalidFlagError,
     SchemaValidationError,
@@ -132,6 +131,11 @@ INVALID_SEMANTIC_PATHS = {
     "before-unparsable": "featureA.rules[0].when[0].before",
     "ignore-case-on-a-number-test": "featureA.rules[0].when[0].ignoreCase",
     "negate-on-exists": "featureA.rules[0].when[0].negate",
+    "matches-not-re2": "featureA.rules[0].when[0].matches",
+    "in-cidr-host-bits": "featureA.rules[0].when[0].inCidr[1]",
+    "schedule-bad-day": "featureA.rules[0].when[0].schedule.days[1]",
+    "schedule-bad-time": "featureA.rules[0].when[0].schedule.to",
+    "schedule-bad-timezone": "featureA.rules[0].when[0].schedule.timezone",
     "version-unparsable": "featureA.rules[0].when[0].versionGte",
     "attribute-one-edit-from-a-field": "featureA.percentge",
     "requires-chain-too-deep": "f00.requires",
@@ -173,20 +177,7 @@ def test_valid_example_passes_every_check(path: Path) -> None:
     assert load_document(path.read_bytes()).document == document
 
 
-COMPILED_LATER = "the compiler learns the targeting v2 tests in the evaluation half of issue #12"
-VALID_FOR_FLAGS = [
-    pytest.param(
-        path,
-        id=path.stem,
-        marks=[pytest.mark.xfail(strict=True, raises=DocumentError, reason=COMPILED_LATER)]
-        if path.stem == "targeting-v2"
-        else [],
-    )
-    for path in VALID
-]
-
-
-@pytest.mark.parametrize("path", VALID_FOR_FLAGS)
+@pytest.mark.parametrize("path", VALID, ids=_ids(VALID))
 def test_valid_example_serves_flags(path: Path) -> None:
     document = _load(path)
     flags = Flags.from_file(path)

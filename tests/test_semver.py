@@ -4,6 +4,7 @@ independent oracle (the `semver` package) for generated versions."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 import semver
@@ -163,3 +164,20 @@ def test_order_and_equality_agree_with_the_semver_package(one: str, other: str) 
 @given(st.one_of(versions(), st.text(alphabet="0123456789.-+abv \n", max_size=16)))
 def test_validity_agrees_with_the_semver_package(text: str) -> None:
     assert (semver_key(text) is not None) is semver.Version.is_valid(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param(2, "2", id="int"),
+        pytest.param(2.3, "2.3", id="float"),
+        pytest.param(None, "null", id="null"),
+        pytest.param(["1.2.3"], '["1.2.3"]', id="list"),
+    ],
+)
+def test_a_document_value_that_is_not_a_string(value: Any, shown: str) -> None:
+    with pytest.raises(ValueError, match="is not a SemVer") as refused:
+        parse_semver(value)
+    assert str(refused.value) == (
+        f'{shown} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, e.g. "2.3.0")'
+    )

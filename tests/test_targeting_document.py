@@ -24,6 +24,9 @@ from tests.strategies import OPERATORS
 WHEN = "featureA.rules[0].when[0]"
 TEXT_TEST_NAMES = ", ".join(TEXT_TESTS)
 ALL_TESTS = ", ".join(CONDITION_TESTS)
+NOT_A_BLOCK = (
+    'is not an IPv4 or IPv6 address or CIDR block (e.g. "10.0.0.0/8", "2001:db8::/32", "192.0.2.7")'
+)
 
 
 def _when(*conditions: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +67,38 @@ ACCEPTED = [
         for test in ("startsWith", "endsWith", "contains")
         for kind, operand in (("string", "@acme.com"), ("list", ["a", ""]))
     ],
+    *[
+        pytest.param(_when({"attribute": "now", "schedule": schedule}), id=f"schedule-{name}")
+        for name, schedule in (
+            (
+                "every-key",
+                {
+                    "days": ["MON", "SUN"],
+                    "from": "09:00",
+                    "to": "17:30",
+                    "timezone": "Europe/Berlin",
+                },
+            ),
+            ("no-key", {}),
+            ("to-24-00", {"from": "23:59", "to": "24:00"}),
+            ("across-midnight", {"days": ["FRI"], "from": "22:00", "to": "02:00"}),
+            ("from-equals-to", {"from": "09:00", "to": "09:00"}),
+            ("repeated-days", {"days": ["MON", "MON"]}),
+            ("utc", {"timezone": "UTC"}),
+        )
+    ],
     pytest.param(_when({"attribute": "ua", "matches": "^Mobile/[0-9]+$"}), id="matches"),
     pytest.param(_when({"attribute": "ua", "matches": ""}), id="matches-empty-pattern"),
+    pytest.param(_when({"attribute": "ua", "matches": "(?i)^ab+c$"}), id="matches-re2-flags"),
+    *[
+        pytest.param(_when({"attribute": "ip", "inCidr": blocks}), id=f"in-cidr-{name}")
+        for name, blocks in (
+            ("ipv4", ["10.0.0.0/8"]),
+            ("ipv6", ["2001:db8::/32"]),
+            ("single-addresses", ["192.0.2.7", "::1"]),
+            ("mixed", ["0.0.0.0/0", "::/0"]),
+        )
+    ],
     *[
         pytest.param(_when({"attribute": "v", test: "1.0.0-rc.1+build.5"}), id=test)
         for test in ("versionEquals", "versionLt", "versionLte", "versionGt", "versionGte")
@@ -247,6 +280,87 @@ SEMANTIC_REFUSED = [
     ],
     *[
         pytest.param(
+            _when({"attribute": "ua", "matches": pattern, **modifiers}),
+            f"{WHEN}.matches: not an RE2 pattern: {reason}",
+            id=f"matches-{name}",
+        )
+        for name, pattern, modifiers, reason in (
+            ("backreference", "(a)\\1", {}, "invalid escape sequence: \\1"),
+            ("lookbehind", "(?<!x)y", {}, "invalid perl operator: (?<!"),
+            (
+                "lookahead-ignoring-case",
+                "(?=x)",
+                {"ignoreCase": True},
+                "invalid perl operator: (?=",
+            ),
+            ("unclosed-class", "[a", {"negate": True}, "missing ]: [a"),
+        )
+    ],
+    *[
+        pytest.param(
+            _when({"attribute": "ip", "inCidr": blocks}),
+            f"{WHEN}.inCidr[{index}]: {message}",
+            id=f"in-cidr-{name}",
+        )
+        for name, blocks, index, message in (
+            (
+                "host-bits",
+                ["10.0.0.1/8"],
+                0,
+                '"10.0.0.1/8" has host bits set: write the network "10.0.0.0/8" or the single'
+                ' address "10.0.0.1"',
+            ),
+            ("word", ["10.0.0.0/8", "office"], 1, f'"office" {NOT_A_BLOCK}'),
+            ("prefix-too-long", ["2001:db8::/129"], 0, f'"2001:db8::/129" {NOT_A_BLOCK}'),
+        )
+    ],
+    *[
+        pytest.param(
+            _when({"attribute": "now", "schedule": schedule}),
+            f"{WHEN}.schedule.{where}: {message}",
+            id=f"schedule-{name}",
+        )
+        for name, schedule, where, message in (
+            (
+                "unknown-time-zone",
+                {"timezone": "Mars/Base"},
+                "timezone",
+                '"Mars/Base" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")',
+            ),
+            (
+                "day-name-in-full",
+                {"days": ["MON", "TUESDAY"]},
+                "days[1]",
+                '"TUESDAY" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)',
+            ),
+            (
+                "lowercase-day",
+                {"days": ["mon"]},
+                "days[0]",
+                '"mon" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)',
+            ),
+            (
+                "from-one-digit-hour",
+                {"from": "9:00"},
+                "from",
+                '"9:00" is not a time of day "HH:MM" (00:00 to 23:59)',
+            ),
+            (
+                "from-24-00",
+                {"from": "24:00"},
+                "from",
+                '"24:00" is not a time of day "HH:MM" (00:00 to 23:59)',
+            ),
+            (
+                "to-past-24-00",
+                {"to": "24:01"},
+                "to",
+                '"24:01" is not a time of day "HH:MM" (00:00 to 24:00)',
+            ),
+        )
+    ],
+    *[
+        pytest.param(
             _when({"attribute": "now", test: "2026-02-30T00:00:00Z"}),
             f'{WHEN}.{test}: "2026-02-30T00:00:00Z" is not an RFC 3339 timestamp with an'
             ' offset (e.g. "2026-12-24T09:00:00+01:00")',
@@ -369,11 +483,27 @@ INVALID_EXAMPLES = {
         f'{WHEN}.before: "2026-12-24 09:00" is not an RFC 3339 timestamp with an offset'
         ' (e.g. "2026-12-24T09:00:00+01:00")'
     ),
+    "invalid-semantic/schedule-bad-day.json": (
+        f'{WHEN}.schedule.days[1]: "Tuesday" is not a day name (MON, TUE, WED, THU, FRI, SAT, SUN)'
+    ),
+    "invalid-semantic/schedule-bad-time.json": (
+        f'{WHEN}.schedule.to: "6pm" is not a time of day "HH:MM" (00:00 to 24:00)'
+    ),
+    "invalid-semantic/schedule-bad-timezone.json": (
+        f'{WHEN}.schedule.timezone: "CET+1" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")'
+    ),
     "invalid-semantic/version-unparsable.json": (
         f'{WHEN}.versionGte: "v2.3" is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH, e.g. "2.3.0")'
     ),
     "invalid-semantic/ignore-case-on-a-number-test.json": (
         f"{WHEN}.ignoreCase: gte does not compare text; only {TEXT_TEST_NAMES} take ignoreCase"
+    ),
+    "invalid-semantic/matches-not-re2.json": (
+        f"{WHEN}.matches: not an RE2 pattern: invalid perl operator: (?<!"
+    ),
+    "invalid-semantic/in-cidr-host-bits.json": (
+        f'{WHEN}.inCidr[1]: "192.168.1.1/24" has host bits set: write the network'
+        ' "192.168.1.0/24" or the single address "192.168.1.1"'
     ),
     "invalid-semantic/negate-on-exists.json": (
         f'{WHEN}.negate: exists cannot be negated; use "exists": false to match a missing attribute'

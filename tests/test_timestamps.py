@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -162,3 +163,20 @@ def test_format_then_parse_round_trips(micros: int) -> None:
     text = format_timestamp(seconds)
     assert parse_timestamp(text) == pytest.approx(seconds, abs=1e-6)
     assert format_timestamp(parse_timestamp(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param(1_798_099_200, "1798099200", id="int"),
+        pytest.param(None, "null", id="null"),
+        pytest.param(True, "true", id="bool"),
+    ],
+)
+def test_a_document_value_that_is_not_a_string(value: Any, shown: str) -> None:
+    """In a document a timestamp is a string (a tenant's may be a number: timestamp_of)."""
+    with pytest.raises(ValueError, match="is not an RFC 3339 timestamp") as refused:
+        parse_timestamp(value)
+    assert str(refused.value) == (
+        f'{shown} is not an RFC 3339 timestamp with an offset (e.g. "2026-12-24T09:00:00+01:00")'
+    )

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -330,6 +331,13 @@ ERRORS_AND_MESSAGES = [
         id="empty-zone",
     ),
     pytest.param(
+        ["MON"],
+        (),
+        '["MON"] is not a schedule object'
+        ' (e.g. {"days": ["MON"], "from": "09:00", "to": "17:00", "timezone": "UTC"})',
+        id="not-an-object",
+    ),
+    pytest.param(
         {"timezone": "UTC", "zone": "UTC"},
         ("zone",),
         'unknown key "zone": a schedule has "days", "from", "to", "timezone"',
@@ -339,9 +347,7 @@ ERRORS_AND_MESSAGES = [
 
 
 @pytest.mark.parametrize(("schedule", "path", "message"), ERRORS_AND_MESSAGES)
-def test_schedule_errors(
-    schedule: dict[str, Any], path: tuple[str | int, ...], message: str
-) -> None:
+def test_schedule_errors(schedule: Any, path: tuple[str | int, ...], message: str) -> None:
     with pytest.raises(ScheduleError, match=r"not|unknown") as refused:
         WeeklySchedule.parse(schedule)
     assert (refused.value.path, str(refused.value)) == (path, message)
@@ -391,7 +397,7 @@ TRANSITIONS_2026 = [
 
 
 @st.composite
-def schedules(draw: st.DrawFn) -> WeeklySchedule:
+def raw_schedules(draw: st.DrawFn) -> dict[str, Any]:
     raw: dict[str, Any] = {"timezone": draw(st.sampled_from(ZONES))}
     if draw(st.booleans()):
         raw["days"] = draw(st.lists(st.sampled_from(["MON", "FRI", "SAT", "SUN"]), max_size=3))
@@ -399,7 +405,7 @@ def schedules(draw: st.DrawFn) -> WeeklySchedule:
         raw["from"] = draw(TIMES)
     if draw(st.booleans()):
         raw["to"] = draw(TIMES | st.just("24:00"))
-    return WeeklySchedule.parse(raw)
+    return raw
 
 
 INSTANTS = st.one_of(
@@ -412,7 +418,11 @@ INSTANTS = st.one_of(
 )
 
 
-@given(schedules(), INSTANTS, st.lists(st.floats(min_value=0, max_value=1), max_size=8))
+@given(
+    raw_schedules().map(WeeklySchedule.parse),
+    INSTANTS,
+    st.lists(st.floats(min_value=0, max_value=1), max_size=8),
+)
 def test_the_answer_changes_only_at_next_change(
     schedule: WeeklySchedule, instant: float, fractions: list[float]
 ) -> None:
@@ -421,7 +431,7 @@ def test_the_answer_changes_only_at_next_change(
     answer = schedule.contains(instant)
     end = change if change != math.inf else instant + 8 * 86_400
     samples = [instant + (end - instant) * fraction for fraction in fractions]
-    samples += [end - 1e-6, end - 0.001, end - 1]  # instants are read to the microsecond
+    samples += [math.nextafter(end, -math.inf), end - 0.001, end - 1]
     assert [schedule.contains(s) for s in samples if instant <= s < end] == [
         answer for s in samples if instant <= s < end
     ]
@@ -445,3 +455,28 @@ def test_importing_the_value_modules_loads_none_of_their_dependencies() -> None:
     loaded = set(json.loads(result.stdout))
     assert "flagkit.weekly_schedule" in loaded
     assert loaded & {"datetime", "zoneinfo", "re2", "ipaddress", "_datetime"} == set()
+
+
+def expected_answer(raw: dict[str, Any], instant: float) -> bool:
+    """The contract read literally, with `datetime` and `zoneinfo`: the oracle."""
+    local = datetime.fromtimestamp(math.floor(instant), ZoneInfo(raw.get("timezone", "UTC")))
+    days = raw.get("days", ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])
+    start = raw.get("from", "00:00")
+    end = raw.get("to", "24:00")
+    now = f"{local:%H:%M}"
+    day = f"{local:%a}".upper()
+    yesterday = f"{local - timedelta(days=1):%a}".upper()
+    if start < end:
+        return day in days and start <= now < end
+    if start == end:
+        return False
+    return (day in days and now >= start) or (yesterday in days and now < end)
+
+
+@given(raw_schedules(), st.lists(INSTANTS, min_size=1, max_size=6))
+def test_contains_agrees_with_datetime(raw: dict[str, Any], instants: list[float]) -> None:
+    """Several instants in a row: the remembered UTC offset never answers for another."""
+    schedule = WeeklySchedule.parse(raw)
+    assert [schedule.contains(instant) for instant in instants] == [
+        expected_answer(raw, instant) for instant in instants
+    ]
