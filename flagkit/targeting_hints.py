@@ -117,20 +117,14 @@ def _compiled_conditions(
     """(position, compiled condition) of the conditions a warning may be about: those on
     `now`, schedules, and those on an attribute that another condition of the rule tests.
 
-    One whose operand does not compile is a document error reported elsewhere.
+    The document checks have refused every operand that does not compile.
     """
-    attributes = [raw["attribute"] for raw in raw_conditions]
-    tested = Counter(attributes)
-    compiled = []
-    for position, raw in enumerate(raw_conditions):
-        attribute = attributes[position]
-        if attribute != NOW and "schedule" not in raw and tested[attribute] < 2:
-            continue
-        try:
-            compiled.append((position, compile_condition(raw, segments)))
-        except ValueError:
-            continue
-    return compiled
+    tested = Counter(raw["attribute"] for raw in raw_conditions)
+    return [
+        (position, compile_condition(raw, segments))
+        for position, raw in enumerate(raw_conditions)
+        if raw["attribute"] == NOW or "schedule" in raw or tested[raw["attribute"]] > 1
+    ]
 
 
 def _contradictions(path: Path, conditions: Sequence[tuple[int, Condition]]) -> Iterator[Problem]:
