@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -20,6 +21,7 @@ from flagkit.field_hints import likely_meant
 from flagkit.fields import DECLARED_ATTRIBUTES, RESERVED_FLAG_KEYS, flag_items, is_unicode_text
 from flagkit.schema import ROOT, format_path, is_valid, problem_order, validate
 from flagkit.semantics import semantic_problems
+from flagkit.targeting_hints import targeting_warnings
 
 __all__ = [
     "DECLARED_ATTRIBUTES",
@@ -178,19 +180,26 @@ def _reject_constant(name: str) -> Any:
 
 
 def load_document(
-    content: bytes | str, *, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    content: bytes | str,
+    *,
+    max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    now: float | None = None,
 ) -> CheckedDocument:
-    """`parse_document` then `check_document`.
+    """`parse_document` then `check_document` (`now` as there).
 
     Raises `DocumentError` and nothing else: an exception of any other kind while
     loading (a bug) becomes one whose message names it.
     """
-    return check_document(parse_document(content, max_bytes=max_bytes))
+    return check_document(parse_document(content, max_bytes=max_bytes), now=now)
 
 
 @reported_as_document_error
-def check_document(document: Any) -> CheckedDocument:
+def check_document(document: Any, *, now: float | None = None) -> CheckedDocument:
     """Check a parsed document against the schema and for semantic errors.
+
+    The warnings name likely typos and useless targeting (`flagkit.targeting_hints`):
+    time already past is judged against `now` (seconds since the epoch; the current
+    time when None).
 
     Raises `SchemaValidationError` or `InvalidFlagError` listing every problem (and a
     `DocumentError` naming any unexpected exception).
@@ -221,7 +230,8 @@ def check_document(document: Any) -> CheckedDocument:
     problems = list(semantic_problems(document))
     if problems:
         raise InvalidFlagError(sorted(problems, key=problem_order))
-    return CheckedDocument(document, tuple(_typo_warnings(document)))
+    hints = targeting_warnings(document, now=time.time() if now is None else now)
+    return CheckedDocument(document, (*_typo_warnings(document), *hints))
 
 
 def changed_flags(old: Mapping[str, Any], new: Mapping[str, Any]) -> frozenset[str]:

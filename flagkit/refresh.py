@@ -327,7 +327,9 @@ class Refresher:
 
     def _compile(self, content: bytes, version: str | None) -> FlagSet:
         try:  # Both raise DocumentError only, whatever goes wrong (a bug included).
-            checked = load_document(content, max_bytes=max_document_bytes(self.source))
+            checked = load_document(
+                content, max_bytes=max_document_bytes(self.source), now=self.clock()
+            )
             flagset = compile_document(checked, version=version, clock=self.clock)
         except DocumentError as exc:
             exc.source = self.source.description
