@@ -1,6 +1,6 @@
 """Warnings about targeting that certainly does nothing useful; the document is still used.
 
-Three kinds, each named by its JSON path (docs/targeting-warnings.md):
+Three kinds, each named by its JSON path (docs/targeting.md, "Warnings"):
 
 - a rule that is never reached, because an earlier rule matches every tenant (no `when`,
   or an empty one: whatever it serves, a `percentage` or a `split` included, it decides);
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from flagkit.conditions import NOW, compile_condition
@@ -140,28 +140,45 @@ def _contradictions(path: Path, conditions: Sequence[tuple[int, Condition]]) -> 
             )
         by_attribute.setdefault(condition.attribute, []).append((position, condition))
     for attribute, tests in by_attribute.items():
-        pair = _contradicting_pair(attribute, tests)
+        name = json.dumps(attribute, ensure_ascii=False)
+        pair = _contradicting_pair(attribute, tests, _contradict)
         if pair is not None:
             first, second = pair
             noun = "instant" if attribute == NOW else "tenant"
-            name = json.dumps(attribute, ensure_ascii=False)
             yield Problem(
                 format_path([*path, second]),
                 f"contradicts when[{first}] on {name}: no {noun} passes both, "
                 "so the rule never matches",
             )
+            continue
+        pair = _contradicting_pair(attribute, tests, _disjoint_bounds_on)
+        if pair is not None:  # Certain for one value; a list may still span both bounds.
+            first, second = pair
+            yield Problem(
+                format_path([*path, second]),
+                f"contradicts when[{first}] on {name}: no value passes both, so the rule "
+                "matches only a list with an element in each range",
+            )
 
 
 def _contradicting_pair(
-    attribute: str, tests: Sequence[tuple[int, Condition]]
+    attribute: str,
+    tests: Sequence[tuple[int, Condition]],
+    contradict: Callable[[str, Condition, Condition], bool],
 ) -> tuple[int, int] | None:
-    """(earlier position, later position) of the first certain contradiction, if any."""
+    """(earlier position, later position) of the first pair that `contradict`s, if any."""
     for later in range(1, len(tests)):
         for earlier in range(later):
             (first, one), (second, other) = tests[earlier], tests[later]
-            if _contradict(attribute, one, other) or _contradict(attribute, other, one):
+            if contradict(attribute, one, other) or contradict(attribute, other, one):
                 return first, second
     return None
+
+
+def _disjoint_bounds_on(attribute: str, one: Condition, other: Condition) -> bool:
+    """Bounds (numbers, instants) that no single value passes together, on any attribute
+    but `now` (whose bounds `_contradict` already holds certain)."""
+    return attribute != NOW and _disjoint_bounds(one, other)
 
 
 def _contradict(attribute: str, one: Condition, other: Condition) -> bool:
@@ -227,7 +244,7 @@ def _probe(attribute: str, value: Any) -> tuple[str | None, str | None, Mapping[
 
 
 def _disjoint_bounds(one: Condition, other: Condition) -> bool:
-    """Whether two bounds on `now` leave no instant between them."""
+    """Whether two bounds leave no number (or instant) between them."""
     bounds = [_bound(one), _bound(other)]
     lower = [bound for bound in bounds if bound is not None and bound[0]]
     upper = [bound for bound in bounds if bound is not None and not bound[0]]
