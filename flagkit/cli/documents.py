@@ -11,19 +11,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any, TextIO
 
 from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from flagkit.cli.instants import add_instant_option, instant_option
-from flagkit.client import Flags
 from flagkit.command_plugins import Subcommands
+from flagkit.compiler import compile_document
 from flagkit.errors import DocumentError, FlagkitError, SourceError
+from flagkit.evaluation import evaluate
 from flagkit.fields import flag_items
 from flagkit.model import Evaluation, Tenant
 from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
-from flagkit.sources.memory import MemorySource
 from flagkit.timestamps import format_timestamp
 
 __all__ = ["add_commands"]
@@ -104,12 +105,14 @@ def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
     try:
         snapshot = FileSource(args.file).fetch()
         checked = load_flag_document(snapshot.content)
-        source = MemorySource(checked.document, version=snapshot.version)
-        flags = Flags(source) if at is None else Flags(source, clock=lambda: at)
+        # Compiled here rather than served by a `Flags`, which would log the document's
+        # warnings: `validate` is the command that reports them.
+        clock = time.time if at is None else lambda: at
+        flagset = compile_document(checked, version=snapshot.version, clock=clock)
     except FlagkitError as exc:
         print(f"{args.file}: error: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    evaluation = flags.evaluate(args.flag, Tenant(args.tenant, args.tier, attributes))
+    evaluation = evaluate(flagset, args.flag, Tenant(args.tenant, args.tier, attributes))
     if args.json:
         print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)
     else:
