@@ -286,35 +286,27 @@ def _evaluation(
 ) -> Evaluation:
     """The public `Evaluation` of `decision`; made once per decision of a `FlagSet` (they are
     precomputed), unless the caller's default is served."""
-    if decision.value is USE_DEFAULT:
-        return Evaluation(
-            flag=flag.key,
-            value=default,
-            enabled=bool(decision.on),
-            variant=decision.variant,
-            reason=decision.reason,
-            rule=decision.rule,
-            error_code=decision.error_code,
-            error_message=decision.error_message,
-            attributes=flag.attributes,
-            version=flagset.version,
-        )
-    entry = flagset.evaluations.get(id(decision))
-    if entry is not None and entry[0] is decision:
-        return entry[1]
+    serves_default = decision.value is USE_DEFAULT
+    if not serves_default:
+        entry = flagset.evaluations.get(id(decision))
+        if entry is not None and entry[0] is decision:
+            return entry[1]
     evaluation = Evaluation(
         flag=flag.key,
-        value=decision.value,
+        value=default if serves_default else decision.value,
         enabled=bool(decision.on),
         variant=decision.variant,
         reason=decision.reason,
         rule=decision.rule,
+        error_code=decision.error_code,
+        error_message=decision.error_message,
         attributes=flag.attributes,
         version=flagset.version,
     )
-    # A precomputed decision lives as long as its FlagSet; the entry keeps it, so its id
-    # names it. Two threads racing here store two equal evaluations, either one is right.
-    flagset.evaluations[id(decision)] = (decision, evaluation)
+    if not serves_default:
+        # A precomputed decision lives as long as its FlagSet; the entry keeps it, so its
+        # id names it. Two threads racing here store two equal evaluations: both are right.
+        flagset.evaluations[id(decision)] = (decision, evaluation)
     return evaluation
 
 
