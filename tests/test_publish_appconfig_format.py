@@ -16,6 +16,7 @@ from flagkit._schema_check import ecma_pattern
 from flagkit.client import Flags
 from flagkit.document import RESERVED_FLAG_KEYS, check_document
 from flagkit.errors import DocumentError
+from flagkit.field_hints import likely_meant
 from flagkit.model import Tenant
 from flagkit.publish import (
     appconfig_definition,
@@ -559,7 +560,10 @@ def test_appconfig_multi_variant_flags_are_refused_when_read_back() -> None:
 
 
 APPCONFIG_NAMES = st.from_regex(r"[a-z][a-zA-Z0-9_-]{0,20}", fullmatch=True).filter(
-    lambda name: name not in RESERVED_FLAG_KEYS
+    # Neither a field nor one edit from one (`sal` is refused as a likely `salt`).
+    lambda name: (
+        name not in RESERVED_FLAG_KEYS and not likely_meant(name, sorted(RESERVED_FLAG_KEYS))
+    )
 )
 APPCONFIG_VALUES = st.one_of(
     st.booleans(),
