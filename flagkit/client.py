@@ -247,7 +247,10 @@ class Flags:
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> Self:
-        """Flags from a document already in memory (tests, bootstrapping, generated documents)."""
+        """Flags from a document already in memory (tests, bootstrapping, generated documents).
+
+        Every constructor takes `clock`, the time launch windows and `now` read (see `Flags`).
+        """
         return cls(
             MemorySource(document, version=version, max_bytes=max_document_bytes), clock=clock
         )
