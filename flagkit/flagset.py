@@ -188,6 +188,8 @@ class CompiledFlag:
     reads_clock: bool = False
     """Whether an answer may depend on the time: a launch window, a condition on `now`,
     or a prerequisite that reads the clock."""
+    impressions: bool = False
+    """`"impressions": true`: each answer is an impression for `Flags.on_evaluation`."""
 
     @property
     def is_variant_flag(self) -> bool:
