@@ -16,7 +16,16 @@ import pytest
 from flagkit import DocumentError, FlagkitError, Flags, SourceError
 from flagkit.schedulers import ReadScheduler
 from tests.appconfig_endpoint import GET_CONFIGURATION, AppConfigEndpoint
-from tests.appconfig_fixtures import APP, ENV, PROFILE, V1, V2, Harness, wait_until
+from tests.appconfig_fixtures import (
+    APP,
+    ENV,
+    PROFILE,
+    V1,
+    V2,
+    ChangeWaiter,
+    Harness,
+    wait_until,
+)
 
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 TICK = 0.005
@@ -194,6 +203,26 @@ def test_a_poll_off_the_loop_that_fails_keeps_the_document_and_backs_off(
     assert endpoint.count(GET_CONFIGURATION) == 2  # backing off: no poll at every read
 
 
+def test_close_drops_a_poll_a_loop_started(endpoint: AppConfigEndpoint, harness: Harness) -> None:
+    """close() while a poll started off the loop is in flight: V2 arrives and is dropped."""
+    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+    waiter = ChangeWaiter()
+    flags.on_change(waiter)
+
+    async def main() -> bool:
+        on = flags.enabled("search", "acme")
+        assert await until(lambda: endpoint.wait_for_held(1, timeout=0))
+        flags.close()
+        return on
+
+    with watchdog(endpoint):
+        assert asyncio.run(main()) is False
+        endpoint.release()
+        assert endpoint.wait_for_requests(GET_CONFIGURATION, 2)  # V2 reached flagkit ...
+    assert not wait_until(lambda: flags.version != "1", timeout=0.5)  # ... and was dropped
+    assert (flags.enabled("search", "acme"), waiter.calls) == (False, [])
+
+
 # -- ReadScheduler, driven by hand ----------------------------------------------------------------
 
 
@@ -256,6 +285,57 @@ def test_refresh_async_keeps_the_loop_ticking_and_returns_true_for_a_new_documen
     assert worst < LATENESS_LIMIT, f"the loop stalled {worst:.3f} s"
     assert (swapped, version_while_held, flags.version) == (True, "1", "2")
     assert again is False  # nothing new: what refresh() returns too
+    assert flags.enabled("search", "acme") is True
+
+
+def test_refresh_async_in_on_read_mode_shares_the_poll_a_read_started(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    """As refresh() does: with a poll in flight it waits for that one (no second request)
+    and returns True when that poll swapped a document in."""
+    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+
+    async def main() -> tuple[float, bool]:
+        async with Ticker() as ticker:
+            flags.enabled("search", "acme")  # due: the poll starts, off the loop
+            assert await until(lambda: endpoint.wait_for_held(1, timeout=0))
+            refreshing = asyncio.create_task(flags.refresh_async())
+            await asyncio.sleep(0.1)
+            worst = ticker.worst()
+            endpoint.release()
+            return worst, await refreshing
+
+    with watchdog(endpoint):
+        worst, swapped = asyncio.run(main())
+
+    assert worst < LATENESS_LIMIT, f"the loop stalled {worst:.3f} s"
+    assert (swapped, flags.version) == (True, "2")
+    assert endpoint.count(GET_CONFIGURATION) == 2
+
+
+def test_cancelling_refresh_async_lets_the_fetch_finish(
+    endpoint: AppConfigEndpoint, harness: Harness
+) -> None:
+    endpoint.deploy(APP, ENV, PROFILE, V1)
+    flags = harness.appconfig(refresh_mode="manual")
+    endpoint.deploy(APP, ENV, PROFILE, V2)
+    endpoint.fail_next("hold", operation=GET_CONFIGURATION)
+
+    async def main() -> tuple[bool, str | None, bool]:
+        refreshing = asyncio.create_task(flags.refresh_async())
+        assert await until(lambda: endpoint.wait_for_held(1, timeout=0))
+        refreshing.cancel()
+        await asyncio.gather(refreshing, return_exceptions=True)
+        version_after_cancelling = flags.version
+        endpoint.release()
+        return (
+            refreshing.cancelled(),
+            version_after_cancelling,
+            await until(lambda: flags.version == "2"),
+        )
+
+    with watchdog(endpoint):
+        assert asyncio.run(main()) == (True, "1", True)
     assert flags.enabled("search", "acme") is True
 
 
