@@ -4,11 +4,13 @@ is made to hang (a `hold` fault) while an event loop's latency is measured."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +28,9 @@ from tests.appconfig_fixtures import (
     Harness,
     wait_until,
 )
+from tests.conftest import REPO
+from tests.helpers import run_python
+from tests.markdown_text import fenced_blocks
 
 SOURCE = f"appconfig://{APP}/{ENV}/{PROFILE}"
 TICK = 0.005
@@ -382,3 +387,31 @@ def test_refresh_async_raises_what_refresh_raises_and_the_document_stays(
     assert str(raised.value) == message
     assert flags.version == "1"
     assert [flags.enabled("checkout", "acme"), flags.enabled("search", "acme")] == [True, False]
+
+
+# -- docs/async.md -------------------------------------------------------------------------------
+
+ASYNC_DOC = REPO / "docs" / "async.md"
+
+
+def test_the_docs_first_example_prints_what_the_page_says(tmp_path: Path) -> None:
+    text = ASYNC_DOC.read_text(encoding="utf-8")
+    program, document, printed = (
+        fenced_blocks(text, "python")[0],
+        fenced_blocks(text, "json")[0],
+        fenced_blocks(text, "text")[0],
+    )
+    (tmp_path / "flags.json").write_text(document, encoding="utf-8")
+
+    result = run_python(program, cwd=tmp_path)
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == printed
+
+
+def test_the_docs_snippets_are_python() -> None:
+    """Each snippet compiles as it would run in an `async def` (top-level `await` allowed)."""
+    snippets = fenced_blocks(ASYNC_DOC.read_text(encoding="utf-8"), "python")
+    assert len(snippets) == 5
+    for snippet in snippets:
+        compile(snippet, str(ASYNC_DOC), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
