@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from flagkit import DocumentError, FlagkitError, Flags, SourceError
+from flagkit.client import RefreshMode
 from flagkit.schedulers import ReadScheduler
-from tests.appconfig_endpoint import GET_CONFIGURATION, AppConfigEndpoint
+from tests.appconfig_endpoint import GET_CONFIGURATION, AppConfigEndpoint, FaultKind
 from tests.appconfig_fixtures import (
     APP,
     ENV,
@@ -96,14 +97,24 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     return True
 
 
-def flags_due_with_appconfig_hanging(endpoint: AppConfigEndpoint, harness: Harness) -> Flags:
-    """`on_read` Flags serving V1, due for a poll, with V2 deployed behind a hanging AppConfig."""
+def flags_with_v2_behind(
+    endpoint: AppConfigEndpoint,
+    harness: Harness,
+    fault: FaultKind = "hold",
+    refresh_mode: RefreshMode = "on_read",
+) -> Flags:
+    """Flags serving V1, with V2 deployed behind AppConfig's `fault` (a `hold`: AppConfig
+    hangs on the next fetch; others: on every one). An `on_read` one is due for a poll."""
     endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = harness.appconfig(refresh_mode="on_read")
+    flags = harness.appconfig(refresh_mode=refresh_mode)
     due = time.monotonic() + endpoint.poll_interval  # what the endpoint asked for
     endpoint.deploy(APP, ENV, PROFILE, V2)
-    endpoint.fail_next("hold", operation=GET_CONFIGURATION)
-    assert wait_until(lambda: time.monotonic() >= due, timeout=endpoint.poll_interval + 1)
+    if fault == "hold":
+        endpoint.fail_next("hold", operation=GET_CONFIGURATION)
+    else:
+        endpoint.set_fault(fault, operation=GET_CONFIGURATION)
+    if refresh_mode == "on_read":
+        assert wait_until(lambda: time.monotonic() >= due, timeout=endpoint.poll_interval + 1)
     return flags
 
 
@@ -115,7 +126,7 @@ def test_on_read_in_an_event_loop_answers_at_once_and_polls_off_the_loop(
 ) -> None:
     """While AppConfig hangs, the loop's reads answer from V1 and the loop keeps ticking; one
     poll is sent, whatever the reads; once AppConfig answers, a later read sees V2."""
-    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+    flags = flags_with_v2_behind(endpoint, harness)
 
     async def main() -> dict[str, Any]:
         async with Ticker() as ticker:
@@ -171,7 +182,7 @@ async def _on_the_loop(read: Callable[[], bool]) -> bool:
 def test_only_a_read_on_a_running_event_loop_does_not_wait_for_the_poll(
     endpoint: AppConfigEndpoint, harness: Harness, reader: str, waits_for_the_poll: bool
 ) -> None:
-    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+    flags = flags_with_v2_behind(endpoint, harness)
     release_after = 0.5
     threading.Timer(release_after, endpoint.release).start()
 
@@ -191,11 +202,7 @@ def test_a_poll_off_the_loop_that_fails_keeps_the_document_and_backs_off(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
     """A failed poll started by a read on the loop is recorded like any other; V1 stays."""
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = harness.appconfig(refresh_mode="on_read")
-    due = time.monotonic() + endpoint.poll_interval
-    endpoint.set_fault("internal", operation=GET_CONFIGURATION)
-    assert wait_until(lambda: time.monotonic() >= due, timeout=endpoint.poll_interval + 1)
+    flags = flags_with_v2_behind(endpoint, harness, "internal")
 
     async def main() -> tuple[bool, bool]:
         on = flags.enabled("checkout", "acme")
@@ -210,7 +217,7 @@ def test_a_poll_off_the_loop_that_fails_keeps_the_document_and_backs_off(
 
 def test_close_drops_a_poll_a_loop_started(endpoint: AppConfigEndpoint, harness: Harness) -> None:
     """close() while a poll started off the loop is in flight: V2 arrives and is dropped."""
-    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+    flags = flags_with_v2_behind(endpoint, harness)
     waiter = ChangeWaiter()
     flags.on_change(waiter)
 
@@ -267,10 +274,7 @@ def test_the_scheduler_polls_on_its_own_thread_when_read_from_a_loop() -> None:
 def test_refresh_async_keeps_the_loop_ticking_and_returns_true_for_a_new_document(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = harness.appconfig(refresh_mode="manual")
-    endpoint.deploy(APP, ENV, PROFILE, V2)
-    endpoint.fail_next("hold", operation=GET_CONFIGURATION)
+    flags = flags_with_v2_behind(endpoint, harness, refresh_mode="manual")
 
     async def main() -> tuple[float, bool, str | None, bool]:
         async with Ticker() as ticker:
@@ -298,7 +302,7 @@ def test_refresh_async_in_on_read_mode_shares_the_poll_a_read_started(
 ) -> None:
     """As refresh() does: with a poll in flight it waits for that one (no second request)
     and returns True when that poll swapped a document in."""
-    flags = flags_due_with_appconfig_hanging(endpoint, harness)
+    flags = flags_with_v2_behind(endpoint, harness)
 
     async def main() -> tuple[float, bool]:
         async with Ticker() as ticker:
@@ -321,10 +325,7 @@ def test_refresh_async_in_on_read_mode_shares_the_poll_a_read_started(
 def test_cancelling_refresh_async_lets_the_fetch_finish(
     endpoint: AppConfigEndpoint, harness: Harness
 ) -> None:
-    endpoint.deploy(APP, ENV, PROFILE, V1)
-    flags = harness.appconfig(refresh_mode="manual")
-    endpoint.deploy(APP, ENV, PROFILE, V2)
-    endpoint.fail_next("hold", operation=GET_CONFIGURATION)
+    flags = flags_with_v2_behind(endpoint, harness, refresh_mode="manual")
 
     async def main() -> tuple[bool, str | None, bool]:
         refreshing = asyncio.create_task(flags.refresh_async())
