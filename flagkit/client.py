@@ -33,7 +33,8 @@ __all__ = [
 
 RefreshMode: TypeAlias = Literal["thread", "on_read", "manual"]
 """`thread`: a background thread polls; `on_read`: a read that finds the document older
-than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
+than the poll interval fetches once (AWS Lambda; a read on an asyncio event loop answers at
+once and fetches on a thread of its own); `manual`: only `refresh()` fetches."""
 
 _READS = ("enabled", "evaluate", "value", "enabled_flags", "evaluate_all")
 """The methods that catch up first under `refresh_mode="on_read"`."""
