@@ -34,7 +34,8 @@ __all__ = [
 
 RefreshMode: TypeAlias = Literal["thread", "on_read", "manual"]
 """`thread`: a background thread polls; `on_read`: a read that finds the document older
-than the poll interval fetches once (AWS Lambda); `manual`: only `refresh()` fetches."""
+than the poll interval fetches once (AWS Lambda; a read on an asyncio event loop answers at
+once and fetches on a thread of its own); `manual`: only `refresh()` fetches."""
 
 _READS = ("enabled", "evaluate", "value", "enabled_flags", "evaluate_all")
 """The methods that catch up first under `refresh_mode="on_read"`."""
@@ -95,16 +96,19 @@ class Flags:
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None
+        polling_thread = f"flagkit-refresh {source.description}"
         if refresh_mode == "thread":
             self._scheduler = RefreshThread(
                 self._refresher.poll_once,
-                name=f"flagkit-refresh {source.description}",
+                name=polling_thread,
                 first_delay=self._refresher.first_delay(),
             )
             self._scheduler.start()
         elif refresh_mode == "on_read":
             reads = ReadScheduler(
-                self._refresher.poll_once, first_delay=self._refresher.first_delay()
+                self._refresher.poll_once,
+                first_delay=self._refresher.first_delay(),
+                name=polling_thread,  # polls started by reads on an event loop run there
             )
             for name in _READS:  # This instance's reads (a subclass's included) catch up first.
                 setattr(self, name, reads.reading(getattr(self, name)))
@@ -367,6 +371,17 @@ class Flags:
         The `on_status` callbacks run after every attempt, whatever its outcome.
         """
         return self._refresher.refresh()
+
+    async def refresh_async(self) -> bool:
+        """`refresh()` for asyncio programs: the same fetch, result and errors, off the loop.
+
+        The fetch runs in a worker thread (`asyncio.to_thread`), so the event loop keeps
+        serving while AppConfig answers or hangs. Cancelling the awaiting task does not
+        stop a fetch under way: it completes in its thread and swaps its document in.
+        """
+        import asyncio
+
+        return await asyncio.to_thread(self.refresh)
 
     def on_change(self, callback: ChangeCallback) -> Callable[[], None]:
         """Call `callback(old_version, new_version, changed_keys)` after each swap.
