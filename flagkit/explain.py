@@ -64,13 +64,14 @@ class ConditionCheck:
     held: bool
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; a missing value reads `"missing"`."""
+        """A JSON-ready dict; a missing value reads `"missing"` (and `present` is false)."""
         return {
             "attribute": self.attribute,
             "test": self.test,
             "operand": self.operand,
             "negate": self.negate,
             "ignoreCase": self.ignore_case,
+            "present": self.present,
             "value": self.value if self.present else "missing",
             "held": self.held,
         }
