@@ -35,17 +35,7 @@ from flagkit.explanation import (
 from flagkit.flagset import USE_DEFAULT, CompiledFlag, Decision, FlagSet, Outcome, Rule, Split
 from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason
 
-__all__ = [
-    "NOT_REACHED",
-    "PASSED",
-    "SKIPPED",
-    "BucketCheck",
-    "ConditionCheck",
-    "Explanation",
-    "PrerequisiteAnswer",
-    "Step",
-    "explain",
-]
+__all__ = ["explain"]
 
 
 def explain(flagset: FlagSet, key: str, tenant: object, *, now: float | None = None) -> Explanation:

@@ -32,8 +32,8 @@ __all__ = [
     "add_commands",
     "add_document_and_tenant_options",
     "compile_file",
+    "document_and_tenant",
     "print_evaluation",
-    "tenant_and_instant",
 ]
 
 
@@ -71,7 +71,7 @@ def add_commands(commands: Subcommands) -> None:
 
 def add_document_and_tenant_options(parser: argparse.ArgumentParser) -> None:
     """`--file`, `--tenant`, `--tier`, `--attr` and `--at`: what `eval` and `explain` read
-    (`compile_file`, `tenant_and_instant`)."""
+    (`document_and_tenant`)."""
     parser.add_argument("--file", required=True, metavar="FILE", help="the flag document")
     parser.add_argument("--tenant", metavar="ID", help="the tenant id")
     parser.add_argument("--tier", metavar="TIER", help="the tenant's tier")
@@ -86,13 +86,28 @@ def add_document_and_tenant_options(parser: argparse.ArgumentParser) -> None:
     add_instant_option(parser)
 
 
-def tenant_and_instant(args: argparse.Namespace) -> tuple[Tenant, float | None]:
-    """The tenant `--tenant`, `--tier` and `--attr` describe, and `--at` (None: now).
+def document_and_tenant(
+    args: argparse.Namespace, command: str
+) -> tuple[FlagSet, Tenant, float | None] | int:
+    """The document `--file` names compiled as of `--at`, the tenant `--tenant`, `--tier` and
+    `--attr` describe, and `--at` (None: now).
 
-    Raises ValueError saying which option is wrong and how.
+    Or, once what is wrong is printed on stderr, the exit status: `EXIT_USAGE` for an
+    option that does not parse (`flagkit COMMAND: error: ...`), `EXIT_INVALID` for a
+    document that cannot be read or is not valid.
     """
-    attributes = dict(_attribute(item) for item in args.attr)
-    return Tenant(args.tenant, args.tier, attributes), instant_option("--at", args.at)
+    try:
+        attributes = dict(_attribute(item) for item in args.attr)
+        at = instant_option("--at", args.at)
+    except ValueError as exc:
+        print(f"flagkit {command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        flagset = compile_file(args.file, at)
+    except FlagkitError as exc:
+        print(f"{args.file}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return flagset, Tenant(args.tenant, args.tier, attributes), at
 
 
 def compile_file(path: str, at: float | None) -> FlagSet:
@@ -130,16 +145,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        tenant, at = tenant_and_instant(args)
-    except ValueError as exc:
-        print(f"flagkit eval: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        flagset = compile_file(args.file, at)
-    except FlagkitError as exc:
-        print(f"{args.file}: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    read = document_and_tenant(args, "eval")
+    if isinstance(read, int):
+        return read
+    flagset, tenant, at = read
     evaluation = evaluate(flagset, args.flag, tenant)
     if args.json:
         print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)

@@ -17,14 +17,13 @@ from typing import TextIO
 
 from flagkit.cli.documents import (
     add_document_and_tenant_options,
-    compile_file,
+    document_and_tenant,
     print_evaluation,
-    tenant_and_instant,
 )
 from flagkit.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from flagkit.command_plugins import Subcommands
-from flagkit.errors import FlagkitError
-from flagkit.explain import NOT_REACHED, Explanation, Step, explain
+from flagkit.explain import explain
+from flagkit.explanation import NOT_REACHED, Explanation, Step
 
 __all__ = ["add_commands"]
 
@@ -48,20 +47,14 @@ def add_commands(commands: Subcommands) -> None:
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        if args.flag is not None and args.all:
-            raise ValueError("give a FLAG or --all, not both")
-        if args.flag is None and not args.all:
-            raise ValueError("give a FLAG, or --all for every flag")
-        tenant, at = tenant_and_instant(args)
-    except ValueError as exc:
-        print(f"flagkit explain: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        flagset = compile_file(args.file, at)
-    except FlagkitError as exc:
-        print(f"{args.file}: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    if args.flag is not None and args.all:
+        return _usage("give a FLAG or --all, not both")
+    if args.flag is None and not args.all:
+        return _usage("give a FLAG, or --all for every flag")
+    read = document_and_tenant(args, "explain")
+    if isinstance(read, int):
+        return read
+    flagset, tenant, at = read
     if args.all:
         explained = [explain(flagset, key, tenant) for key in flagset.flags]
         if args.json:
@@ -81,6 +74,11 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
         for number, step in enumerate(explanation.steps, 1):
             _print_step(number, step, out)
     return EXIT_OK
+
+
+def _usage(message: str) -> int:
+    print(f"flagkit explain: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _one_line(explanation: Explanation) -> str:
