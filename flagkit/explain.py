@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from flagkit.bucketing import bucket_rank, variant_bucket
+from flagkit.evaluation import _evaluation as evaluation_of
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.explanation import (
     NOT_REACHED,
@@ -53,19 +54,9 @@ def explain(flagset: FlagSet, key: str, tenant: object, *, now: float | None = N
 
 
 def _evaluation(flagset: FlagSet, flag: CompiledFlag, decision: Decision) -> Evaluation:
-    """The public answer of `decision`, with the caller's default being None."""
-    return Evaluation(
-        flag=flag.key,
-        value=None if decision.value is USE_DEFAULT else decision.value,
-        enabled=bool(decision.on),
-        variant=decision.variant,
-        reason=decision.reason,
-        rule=decision.rule,
-        error_code=decision.error_code,
-        error_message=decision.error_message,
-        attributes=flag.attributes,
-        version=flagset.version,
-    )
+    """The public answer of `decision` (the caller's default being None), made as
+    `evaluate` makes it: there is one construction of an `Evaluation`."""
+    return evaluation_of(flagset, flag, decision, None)
 
 
 def _percent(threshold: int) -> str:
