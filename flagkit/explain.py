@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from flagkit.bucketing import bucket_rank, variant_bucket
-from flagkit.evaluation import _evaluation as evaluation_of
+from flagkit.evaluation import evaluation_of
 from flagkit.evaluation import evaluate, tenant_parts
 from flagkit.explanation import (
     NOT_REACHED,
