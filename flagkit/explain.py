@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from flagkit.bucketing import bucket_rank, variant_bucket
-from flagkit.evaluation import evaluation_of
-from flagkit.evaluation import evaluate, tenant_parts
+from flagkit.evaluation import evaluate, evaluation_of, tenant_parts
 from flagkit.explanation import (
     NOT_REACHED,
     PASSED,
