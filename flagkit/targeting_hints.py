@@ -177,8 +177,9 @@ def _contradicting_pair(
 
 def _disjoint_bounds_on(attribute: str, one: Condition, other: Condition) -> bool:
     """Bounds (numbers, instants) that no single value passes together, on any attribute
-    but `now` (whose bounds `_contradict` already holds certain)."""
-    return attribute != NOW and _disjoint_bounds(one, other)
+    but `now` (whose bounds `_contradict` already holds certain). Not negated ones: a
+    negated bound holds for every value that is no number (a string, a bool)."""
+    return attribute != NOW and not (one.negate or other.negate) and _disjoint_bounds(one, other)
 
 
 def _contradict(attribute: str, one: Condition, other: Condition) -> bool:

@@ -239,6 +239,12 @@ def test_contradictory_conditions_are_warned_about(
             id="in-and-not-equals-another-value",
         ),
         pytest.param(
+            [on("seats", "lt", 3, negate=True), on("seats", "gt", 2, negate=True)],
+            {"id": "t", "seats": "many"},
+            NOW,
+            id="two-negated-bounds-apart-a-string-passes-both",
+        ),
+        pytest.param(
             [on_plan("exists", False), on_plan("equals", None)],
             {"id": "t", "plan": None},
             NOW,
