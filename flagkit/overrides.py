@@ -22,7 +22,7 @@ from typing import Any, Final, TypeAlias
 
 from flagkit.announcer import LOGGER_NAME
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, parse_document
-from flagkit.errors import DocumentError, Problem
+from flagkit.errors import ConfigurationError, DocumentError, Problem
 from flagkit.flagset import CompiledFlag, Decision, FlagSet
 from flagkit.model import Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
@@ -309,6 +309,11 @@ class OverridesLayer:
             return cls(spec, None, None)
         if isinstance(spec, Mapping):
             return cls(parse_overrides(spec, "memory"), None, None)
+        if not isinstance(spec, str | os.PathLike):
+            raise ConfigurationError(
+                "overrides must be a file's path or a mapping of flag keys to overrides, "
+                f"got {type(spec).__name__}"
+            )
         path = os.fspath(spec)
         content = _read(path)
         return cls(parse_overrides(content, f"file:{path}"), path, content)
