@@ -28,6 +28,7 @@ from flagkit.model import Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
 
 __all__ = [
+    "OVERRIDES_REJECTION_MESSAGE",
     "OVERRIDE_RULE",
     "FlagOverride",
     "ForcedAnswer",
@@ -41,6 +42,12 @@ __all__ = [
 
 OVERRIDE_RULE: Final = "override"
 """The `rule` of every answer an override forced (its reason is `STATIC`)."""
+
+OVERRIDES_REJECTION_MESSAGE: Final = (
+    "flagkit: rejected overrides %s; still serving the last good overrides (%d): %s"
+)
+"""The log line of a refused overrides file (where, how many flags the last good ones
+force, the problems last, joined by "; "): a log handler may leave the problems out."""
 
 _ANSWER_FIELDS = ("enabled", "variant")
 _FLAG_FIELDS = (*_ANSWER_FIELDS, "tenants")
@@ -337,10 +344,10 @@ class OverridesLayer:
             if str(exc) != self.error:
                 self.error = str(exc)
                 _logger().warning(
-                    "flagkit: rejected %s; still serving the last good overrides (%d): %s",
-                    f"overrides file:{self.path}",
-                    len(self.overrides.flags),
-                    exc,
+                    OVERRIDES_REJECTION_MESSAGE,
+                    exc.source,
+                    len(self.in_force),
+                    "; ".join(str(problem) for problem in exc.problems),
                 )
             return False
         self._content, self.error = content, None
