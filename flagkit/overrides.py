@@ -16,13 +16,14 @@ import dataclasses
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 from flagkit.announcer import LOGGER_NAME
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, parse_document
 from flagkit.errors import ConfigurationError, DocumentError, Problem
+from flagkit.evaluation import Decider
 from flagkit.flagset import CompiledFlag, Decision, FlagSet
 from flagkit.model import Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
@@ -30,6 +31,7 @@ from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
 __all__ = [
     "OVERRIDES_REJECTION_MESSAGE",
     "OVERRIDE_RULE",
+    "Applied",
     "FlagOverride",
     "ForcedAnswer",
     "Overrides",
@@ -55,8 +57,6 @@ _FLAG_KEY = re.compile(FLAG_KEY_PATTERN.replace("$", r"\Z"))
 _FLAG_KEY_RULE = (
     "a flag key starts with a lowercase letter and has at most 64 letters, digits, '_' and '-'"
 )
-
-Decider = Callable[[str | None, str | None, Mapping[str, Any]], Decision]
 
 
 class OverridesError(DocumentError):

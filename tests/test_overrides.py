@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from flagkit import ConfigurationError, DocumentError, Flags, SourceError
 from flagkit.model import Reason
 from flagkit.overrides import OverridesError, apply_overrides, parse_overrides
-from tests.conftest import SCHEMAS
+from tests.conftest import REPO, SCHEMAS
 from tests.helpers import ChangeWaiter, flagkit_warnings, replace, wait_until, write
+from tests.markdown_text import fenced_blocks, section
 
 DOC: dict[str, Any] = {
     "featureA": {"enabled": True, "tenants": ["acme"]},
@@ -433,3 +434,26 @@ def test_reads_during_overrides_swaps_come_from_one_whole_flag_set(tmp_path: Pat
         (True, "on", "STATIC", "override"),
         (False, "off", "STATIC", "override"),
     }
+
+
+# -- docs/overrides.md ----------------------------------------------------------------------------
+
+
+def test_the_documented_example_answers_as_the_page_says() -> None:
+    text = (REPO / "docs" / "overrides.md").read_text(encoding="utf-8")
+    example = json.loads(fenced_blocks(section(text, "## The document"), "json")[0])
+    document = {
+        "featureA": {"enabled": True},
+        "checkout": {"enabled": True, "variants": {"old": 1, "new": 2}, "defaultVariant": "old"},
+        "featureB": {"enabled": False},
+        "search": {"enabled": False},
+    }
+    flags = Flags.from_dict(document, overrides=example)
+
+    assert answer(flags, "featureA", "acme") == (False, "off", "STATIC", "override")
+    assert answer(flags, "checkout", "initech") == (2, "new", "STATIC", "override")
+    assert answer(flags, "featureB", "acme") == (True, "on", "STATIC", "override")
+    assert answer(flags, "featureB", "globex") == (False, "off", "DISABLED", "kill-switch")
+    assert answer(flags, "search", "acme") == (True, "on", "STATIC", "override")
+    assert answer(flags, "search", "globex") == (False, "off", "STATIC", "override")
+    assert OVERRIDES_SCHEMA.is_valid(example)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from flagkit import ConfigurationError
 from service.log_privacy import HIDDEN_PROBLEMS
 from service.settings import Settings
 from tests.helpers import replace, run_flagkit, wait_until, write
-from tests.service_server import cli_environment, serve_cli
+from tests.service_server import CliServer, cli_environment, serve_cli
 
 DOC = {
     "featureA": {"enabled": True, "tenants": ["acme"]},
@@ -28,53 +29,61 @@ def flag(client: httpx.Client, key: str, tenant: str) -> tuple[Any, str | None, 
     return body["value"], body["reason"], body["rule"]
 
 
-def test_serve_overrides_a_file_re_read_when_it_changes(tmp_path: Path) -> None:
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[CliServer, httpx.Client, Path]]:
+    """`flagkit serve --overrides FILE` (polling fast), FILE forcing featureA off: the
+    server, a client and FILE."""
     doc = write(tmp_path, "flags.json", DOC)
     path = write(tmp_path, "overrides.json", {"featureA": {"enabled": False}})
     with (
         serve_cli("--source", str(doc), "--overrides", str(path), env=FAST_POLLS) as server,
         server.client() as client,
     ):
-        assert flag(client, "featureA", "acme") == (False, "STATIC", "override")
-        assert client.get("/readyz").json()["overrides"] == {"active": True, "count": 1}
-
-        replace(path, {"checkout": {"tenants": {"acme": {"variant": "new"}}}})
-
-        assert wait_until(lambda: flag(client, "featureA", "acme")[2] == "tenants", timeout=10)
-        assert flag(client, "checkout", "acme") == (2, "STATIC", "override")
-        assert flag(client, "checkout", "globex") == (1, "STATIC", "static")
-        assert client.get("/v1/status").json()["overrides"] == {
-            "active": True,
-            "count": 1,
-            "origin": f"file:{path}",
-            "error": None,
-        }
+        yield server, client, path
 
 
-def test_a_bad_overrides_file_on_reload_keeps_the_last_good_and_says_why(tmp_path: Path) -> None:
-    doc = write(tmp_path, "flags.json", DOC)
-    path = write(tmp_path, "overrides.json", {"featureA": {"enabled": False}})
-    with (
-        serve_cli("--source", str(doc), "--overrides", str(path), env=FAST_POLLS) as server,
-        server.client() as client,
-    ):
-        replace(path, '{"featureA": {"enabled": "off"}}')
+def test_serve_overrides_a_file_re_read_when_it_changes(
+    served: tuple[CliServer, httpx.Client, Path],
+) -> None:
+    _, client, path = served
+    assert flag(client, "featureA", "acme") == (False, "STATIC", "override")
+    assert client.get("/readyz").json()["overrides"] == {"active": True, "count": 1}
 
-        problem = f"overrides file:{path}: featureA.enabled: \"off\" is not of type 'boolean'"
-        logged = server.wait_for_log("rejected overrides")
-        assert (  # The problems may quote tenant ids: /v1/status shows them, with a key.
-            f"flagkit: rejected overrides file:{path}; still serving the last good overrides (1): "
-            f"{HIDDEN_PROBLEMS}\n"
-        ) in logged
-        assert '"off"' not in logged
-        assert flag(client, "featureA", "acme") == (False, "STATIC", "override")
-        assert client.get("/v1/status").json()["overrides"] == {
-            "active": True,
-            "count": 1,
-            "origin": f"file:{path}",
-            "error": problem,
-        }
-        assert client.get("/readyz").status_code == 200
+    replace(path, {"checkout": {"tenants": {"acme": {"variant": "new"}}}})
+
+    assert wait_until(lambda: flag(client, "featureA", "acme")[2] == "tenants", timeout=10)
+    assert flag(client, "checkout", "acme") == (2, "STATIC", "override")
+    assert flag(client, "checkout", "globex") == (1, "STATIC", "static")
+    assert client.get("/v1/status").json()["overrides"] == {
+        "active": True,
+        "count": 1,
+        "origin": f"file:{path}",
+        "error": None,
+    }
+
+
+def test_a_bad_overrides_file_on_reload_keeps_the_last_good_and_says_why(
+    served: tuple[CliServer, httpx.Client, Path],
+) -> None:
+    server, client, path = served
+
+    replace(path, '{"featureA": {"enabled": "off"}}')
+
+    problem = f"overrides file:{path}: featureA.enabled: \"off\" is not of type 'boolean'"
+    logged = server.wait_for_log("rejected overrides")
+    assert (  # The problems may quote tenant ids: /v1/status shows them, with a key.
+        f"flagkit: rejected overrides file:{path}; still serving the last good overrides (1): "
+        f"{HIDDEN_PROBLEMS}\n"
+    ) in logged
+    assert '"off"' not in logged
+    assert flag(client, "featureA", "acme") == (False, "STATIC", "override")
+    assert client.get("/v1/status").json()["overrides"] == {
+        "active": True,
+        "count": 1,
+        "origin": f"file:{path}",
+        "error": problem,
+    }
+    assert client.get("/readyz").status_code == 200
 
 
 def test_serve_takes_overrides_from_the_environment(tmp_path: Path) -> None:
