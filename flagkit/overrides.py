@@ -5,8 +5,9 @@ tenant: `{"featureA": {"enabled": false}, "checkout": {"tenants": {"acme": {"var
 "new"}}}}`. It is checked here (`parse_overrides`, every problem with its JSON path),
 then compiled into the deciders of a `FlagSet` (`apply_overrides`): an overridden flag
 gets a decider that answers the forced `Decision` (reason `STATIC`, rule `override`),
-the tenant's first, else falls through to the flag's own decider; every other flag
-keeps its decider untouched. `OverridesLayer` is what a refresher holds: the overrides
+the tenant's first, else falls through to the flag's own decider; a flag that requires
+an overridden flag gets one that asks its prerequisites' served deciders; every other
+flag keeps its decider untouched. `OverridesLayer` is what a refresher holds: the overrides
 in force, re-read from their file when its bytes change, the last good kept otherwise.
 """
 
@@ -16,16 +17,16 @@ import dataclasses
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 from flagkit.announcer import LOGGER_NAME
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, parse_document
 from flagkit.errors import ConfigurationError, DocumentError, Problem
-from flagkit.evaluation import Decider
+from flagkit.evaluation import Decider, decider_for
 from flagkit.flagset import CompiledFlag, Decision, FlagSet
-from flagkit.model import Reason
+from flagkit.model import ErrorCode, Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
 
 __all__ = [
@@ -218,9 +219,10 @@ class Applied:
 
 
 def apply_overrides(flagset: FlagSet, overrides: Overrides) -> Applied:
-    """`flagset` with each overridden flag's decider answering its forced decisions first.
+    """`flagset` with each overridden flag's decider answering its forced decisions first,
+    and the flags that require one (directly or down a chain) following its answers.
 
-    Flags without an override keep their own decider, so their answers cost nothing more.
+    Every other flag keeps its own decider, so its answers cost nothing more.
     """
     deciders = dict(flagset.deciders)
     in_force: list[str] = []
@@ -241,8 +243,52 @@ def apply_overrides(flagset: FlagSet, overrides: Overrides) -> Applied:
         if everyone is not None or by_tenant:
             deciders[key] = _forced_decider(deciders[key], everyone, by_tenant)
             in_force.append(key)
+    for flag in _requiring(flagset, frozenset(in_force)):
+        deciders[flag.key] = _following_decider(flag, deciders, flagset.clock)
     served = dataclasses.replace(flagset, deciders=deciders, evaluations={})
     return Applied(served, tuple(in_force), tuple(ignored))
+
+
+def _requiring(flagset: FlagSet, forced: frozenset[str]) -> list[CompiledFlag]:
+    """The flags that require a forced flag, directly or through other prerequisites."""
+    reaches: dict[str, bool] = {}
+
+    def requires_forced(flag: CompiledFlag) -> bool:
+        known = reaches.get(flag.key)
+        if known is None:  # Chains are short: the document checks cap their depth.
+            known = any(
+                prerequisite.key in forced or requires_forced(prerequisite)
+                for prerequisite, _ in flag.requires
+            )
+            reaches[flag.key] = known
+        return known
+
+    return [flag for flag in flagset.flags.values() if requires_forced(flag)]
+
+
+def _following_decider(
+    flag: CompiledFlag, deciders: Mapping[str, Decider], clock: Callable[[], float]
+) -> Decider:
+    """`flag`'s decider, its prerequisites answered by `deciders` (overrides included), in
+    the evaluation order: kill switch, launch window, prerequisites, then the rest."""
+    targeting = decider_for(dataclasses.replace(flag, requires=()), clock)
+    requires = tuple((prerequisite.key, failed) for prerequisite, failed in flag.requires)
+
+    def follow(tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]) -> Decision:
+        if not flag.enabled:
+            return flag.disabled
+        if flag.reads_clock and not flag.active_from <= clock() < flag.active_until:
+            return flag.outside_window  # type: ignore[return-value]  # set for every flag
+        for key, failed in requires:
+            answer = deciders[key](tenant_id, tier, attributes)
+            if answer.on is None:  # The prerequisite's error, reported as this flag's.
+                invalid = answer.error_code is ErrorCode.INVALID_CONTEXT
+                return flag.invalid_key if invalid else flag.missing_key
+            if not answer.on:
+                return failed
+        return targeting(tenant_id, tier, attributes)
+
+    return follow
 
 
 def _decision(

@@ -287,6 +287,64 @@ def test_listed_tenants_get_the_forced_answer_and_the_rest_the_documents(
         assert got == plain.evaluate("untouched", tenant)
 
 
+CHAIN: dict[str, Any] = {
+    "payments": {"enabled": True, "tenants": ["acme", "globex"]},
+    "checkoutV2": {"enabled": True, "requires": ["payments"], "percentage": 100},
+    "oneClick": {"enabled": True, "requires": ["checkoutV2"], "excludedTenants": ["globex"]},
+    "retired": {"enabled": False, "requires": ["payments"]},
+    "alone": {"enabled": True, "percentage": 30},
+}
+
+
+def test_flags_that_require_an_overridden_flag_follow_the_override() -> None:
+    # The group kill switch of docs/flag-document.md, thrown by an override in an incident.
+    flags = Flags.from_dict(
+        CHAIN, overrides={"payments": {"tenants": {"acme": {"enabled": False}}}}
+    )
+
+    assert answer(flags, "checkoutV2", "acme") == (
+        False,
+        "off",
+        "TARGETING_MATCH",
+        "requires:payments",
+    )
+    assert answer(flags, "oneClick", "acme") == (
+        False,
+        "off",
+        "TARGETING_MATCH",
+        "requires:checkoutV2",
+    )
+    assert answer(flags, "oneClick", "initech") == (
+        False,
+        "off",
+        "TARGETING_MATCH",
+        "requires:checkoutV2",
+    )
+    forced_on = Flags.from_dict(CHAIN, overrides={"payments": {"enabled": True}})
+    assert answer(forced_on, "oneClick", "initech") == (True, "on", "STATIC", "static")
+    assert answer(forced_on, "oneClick", "globex")[3] == "excludedTenants"
+    assert answer(forced_on, "retired", "acme") == (False, "off", "DISABLED", "kill-switch")
+
+
+@given(
+    st.sets(st.sampled_from(["acme", "globex", "initech", "umbrella"]), max_size=3),
+    st.sampled_from(["acme", "globex", "initech", "umbrella", "hooli", ""]),
+    st.booleans(),
+)
+def test_tenants_an_override_does_not_name_get_the_documents_answers_down_the_chain(
+    named: set[str], tenant: str, forced: bool
+) -> None:
+    overrides = {"payments": {"tenants": {name: {"enabled": forced} for name in named}}}
+    plain = Flags.from_dict(CHAIN)
+    flags = Flags.from_dict(CHAIN, overrides=overrides)
+
+    for key in CHAIN:
+        if tenant not in named:
+            assert flags.evaluate(key, tenant or None) == plain.evaluate(key, tenant or None), key
+        elif key == "payments":
+            assert flags.enabled(key, tenant) is forced
+
+
 UNUSABLE = [
     pytest.param(
         {"later": {"enabled": True}},
