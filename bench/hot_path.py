@@ -8,9 +8,11 @@ arguments. flagkit runs the same checks on a 50-flag document through its
 public API. The machine is shared and noisy, so runs alternate and medians
 are quoted; the ratio is what to read. Start-up is bench/startup.py's.
 
-Two more cases: a flag whose rule tests a version, an RE2 pattern and a weekly schedule
-(budget: 3 us per `enabled()`), and `evaluate_all()` per flag against `enabled()` of the
-same flags for the same tenants (budget: 2x).
+Usage counting (`Flags.usage()`) is on in every case; its cost is measured apart, as the
+percentage flag's decider with and without `next(decision.uses)`. Two more cases: a flag
+whose rule tests a version, an RE2 pattern and a weekly schedule (budget: 3 us per
+`enabled()`), and `evaluate_all()` per flag against `enabled()` of the same flags for the
+same tenants (budget: 2x).
 """
 
 from __future__ import annotations
@@ -163,6 +165,19 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         for tenant_id in bulk_ids:
             evaluate_all(tenant_id)
 
+    decider = flags.flagset.deciders[TARGET]
+    no_attributes = flagkit.Tenant("x").attributes
+
+    def decide_only() -> None:
+        for tenant_id in tenant_ids:
+            decider(tenant_id, None, no_attributes).on  # noqa: B018 - what enabled() reads
+
+    def decide_and_count() -> None:
+        for tenant_id in tenant_ids:
+            decision = decider(tenant_id, None, no_attributes)
+            next(decision.uses)
+            decision.on  # noqa: B018
+
     # Each flagkit case right after its floor, so a round's pair sees the same neighbours.
     runs = {
         "floor, str": floor_str,
@@ -174,6 +189,8 @@ def hot_path(rounds: int) -> dict[str, list[float]]:
         "flagkit version+pattern+schedule": flagkit_targeted,
         "enabled() of every flag, per flag": enabled_every_flag,
         "evaluate_all(), per flag": evaluate_every_flag,
+        "decider alone": decide_only,
+        "decider and usage count": decide_and_count,
     }
     calls = dict.fromkeys(runs, TENANT_COUNT)
     calls["enabled() of every flag, per flag"] = len(bulk_ids) * len(keys)
@@ -203,6 +220,7 @@ def main() -> None:
         ("flagkit allow list, str", "floor, allow list", None),
         ("flagkit version+pattern+schedule", "floor, Tenant", None),
         ("evaluate_all(), per flag", "enabled() of every flag, per flag", 2.0),
+        ("decider and usage count", "decider alone", None),
     ]
     for name in ("floor, str", "floor, Tenant", "floor, allow list"):
         print(f"{name:32} {medians[name]:9.0f}")
@@ -215,6 +233,16 @@ def main() -> None:
         )
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
         print(f"{name:32} {medians[name]:9.0f} {ratio:7.2f}x {spread:>11}  {verdict}")
+    counting = statistics.median(
+        with_count - alone
+        for with_count, alone in zip(
+            samples["decider and usage count"], samples["decider alone"], strict=True
+        )
+    )
+    print(
+        f"usage counting costs {counting:.0f} ns per read, included in every enabled() above "
+        f"({counting / medians['flagkit percentage, str']:.0%} of the percentage path)"
+    )
     targeted = medians["flagkit version+pattern+schedule"]
     verdict = "ok" if targeted <= TARGETED_BUDGET_NS else "MISSED"
     print(

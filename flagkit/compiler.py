@@ -156,6 +156,7 @@ class _FlagCompiler:
             active_until=active_until,
             outside_window=self.off(Reason.DISABLED, "schedule"),
             reads_clock=reads_clock,
+            impressions=raw.get("impressions", False),
         )
 
     def launch_window(self) -> tuple[float, float]:

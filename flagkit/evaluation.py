@@ -259,6 +259,7 @@ def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) ->
     if flag is None:
         return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
     decision = _decide_any(flag, flagset.deciders[key], tenant)
+    next(decision.uses)
     return _evaluation(flagset, flag, decision, default)
 
 
@@ -273,6 +274,7 @@ def evaluate_all(flagset: FlagSet, tenant: object, default: Any = None) -> list[
     evaluations = []
     for key, decider in flagset.deciders.items():
         decision = decider(tenant_id, tier, attributes)
+        next(decision.uses)
         entry = known.get(id(decision))
         if entry is not None and entry[0] is decision:
             evaluations.append(entry[1])
@@ -318,7 +320,9 @@ def decision_for(flagset: FlagSet, key: str, tenant: object) -> Decision | None:
         return None
     if flag is None:
         return None
-    return _decide_any(flag, flagset.deciders[key], tenant)
+    decision = _decide_any(flag, flagset.deciders[key], tenant)
+    next(decision.uses)
+    return decision
 
 
 def _decide_any(flag: CompiledFlag, decider: Decider, tenant: object) -> Decision:

@@ -36,6 +36,7 @@ RESERVED_FLAG_KEYS = frozenset(
         "offVariant",
         "split",
         "declaredAttributes",
+        "impressions",
     }
 )
 """Flag keys with a meaning; every other key of a flag is an attribute."""

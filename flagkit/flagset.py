@@ -9,6 +9,7 @@ flag allocates nothing.
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 import time
 from bisect import bisect_right
@@ -30,6 +31,7 @@ __all__ = [
     "Split",
     "Test",
     "TimeBoundaries",
+    "decisions_of",
 ]
 
 
@@ -58,6 +60,9 @@ class Decision:
     rule: str | None
     error_code: ErrorCode | None = None
     error_message: str | None = None
+    uses: itertools.count[int] = field(default_factory=itertools.count, compare=False, repr=False)
+    """How often this answer was served: each read calls `next(uses)` (atomic in CPython,
+    so no count is lost between threads); `flagkit.usage` reads the counts."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -183,6 +188,8 @@ class CompiledFlag:
     reads_clock: bool = False
     """Whether an answer may depend on the time: a launch window, a condition on `now`,
     or a prerequisite that reads the clock."""
+    impressions: bool = False
+    """`"impressions": true`: each answer is an impression for `Flags.on_evaluation`."""
 
     @property
     def is_variant_flag(self) -> bool:
@@ -190,6 +197,25 @@ class CompiledFlag:
 
     def __repr__(self) -> str:
         return f"<CompiledFlag {self.key!r}>"
+
+
+def decisions_of(flag: CompiledFlag) -> list[Decision]:
+    """Every precomputed answer of `flag`, each once, in evaluation order."""
+    outcomes: list[Outcome | None] = [flag.disabled, flag.outside_window]
+    outcomes += [failed for _, failed in flag.requires]
+    outcomes.append(flag.excluded_decision)
+    for rule in flag.rules:
+        outcomes += [rule.outcome, rule.off]
+    outcomes += list(flag.targets.values())
+    outcomes += [flag.tier_outcome, flag.rollout_on, flag.rollout_off, flag.fallthrough]
+    outcomes += [flag.not_in_split, flag.missing_key, flag.invalid_key]
+    found: dict[int, Decision] = {}
+    for outcome in outcomes:
+        if outcome is None:
+            continue
+        for decision in outcome.decisions if isinstance(outcome, Split) else (outcome,):
+            found.setdefault(id(decision), decision)
+    return list(found.values())
 
 
 @dataclass(frozen=True, slots=True, eq=False)

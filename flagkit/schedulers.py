@@ -7,7 +7,8 @@ for: it ends on its own and the refresher drops what it fetched), and is started
 afresh in a child process after `fork()` (gunicorn, uvicorn workers, Celery), where
 threads do not survive. On failure the refresher backs off exponentially, each delay
 drawn from the upper half of its step (`Backoff`), capped, and keeps serving its last
-good document.
+good document. A read that finds a poll due on a thread running an asyncio event loop
+does not poll there: it starts the poll on a thread of its own and answers at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import random
+import sys
 import threading
 import time
 import weakref
@@ -112,35 +114,58 @@ class RefreshThread:
 
 
 class ReadScheduler:
-    """`refresh_mode="on_read"`: no thread; a read that finds the document due polls once.
+    """`refresh_mode="on_read"`: no standing thread; a read that finds the document due polls once.
 
-    For AWS Lambda, where a background thread is frozen between invocations. Only
-    one reader polls at a time; the others keep answering from the current document.
+    For AWS Lambda, where a background thread is frozen between invocations: there a
+    due read catches up first, then answers. A read on a thread that runs an asyncio
+    event loop must not block it: it answers from the current document at once and
+    the poll runs on a short-lived thread (`name`), so a later read sees what it
+    fetched. Only one poll runs at a time; readers that find one under way answer
+    from the current document.
     """
 
-    def __init__(self, poll: Callable[[], float], *, first_delay: float) -> None:
+    def __init__(
+        self, poll: Callable[[], float], *, first_delay: float, name: str = "flagkit-refresh"
+    ) -> None:
         self._poll = poll
+        self._name = name
         self._due = time.monotonic() + first_delay
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while a poll runs, on whichever thread
         self._stopped = False
         reset_after_fork(self)
 
     def reading(self, read: _Read) -> _Read:
-        """`read`, catching up first when a poll is due."""
+        """`read`, catching up first when a poll is due (in the background on an event loop)."""
         clock = time.monotonic
 
         @functools.wraps(read)
         def read_after_catching_up(*args: Any, **kwargs: Any) -> Any:
-            if clock() >= self._due:
-                self.catch_up()
+            if clock() >= self._due:  # The hot path pays for this test only.
+                if _event_loop_running():
+                    self.catch_up_in_background()
+                else:
+                    self.catch_up()
             return read(*args, **kwargs)
 
         return read_after_catching_up  # type: ignore[return-value]
 
     def catch_up(self) -> None:
-        """Poll now, unless another reader is polling (then answer from the current document)."""
+        """Poll now, unless a poll is under way (then answer from the current document)."""
+        if self._lock.acquire(blocking=False):
+            self._poll_holding_the_lock()
+
+    def catch_up_in_background(self) -> None:
+        """Start a poll on a thread of its own and return at once, unless one is under way."""
         if not self._lock.acquire(blocking=False):
             return
+        try:
+            threading.Thread(
+                target=self._poll_holding_the_lock, name=self._name, daemon=True
+            ).start()
+        except RuntimeError:  # No thread to be had (interpreter shutdown, a thread limit):
+            self._lock.release()  # the read still answers; the next due read tries again.
+
+    def _poll_holding_the_lock(self) -> None:
         try:
             if time.monotonic() >= self._due:
                 wait = self._poll()
@@ -155,6 +180,20 @@ class ReadScheduler:
 
     def reset_after_fork(self) -> None:
         self._lock = threading.Lock()
+
+
+def _event_loop_running() -> bool:
+    """Whether this thread is running an asyncio event loop. A program that has not imported
+    asyncio runs none, so this never imports it."""
+    if "asyncio" not in sys.modules:
+        return False
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class ForkAware(Protocol):

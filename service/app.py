@@ -37,6 +37,7 @@ from service.log_privacy import DocumentContentFilter
 from service.metrics import Metrics, RequestMetrics
 from service.routes import flags as flag_routes
 from service.routes import ofrep, ops
+from service.routes import usage as usage_routes
 from service.settings import Settings
 from service.source import open_flags, source_kind
 from service.state import FlagsLoader
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     )
     app.include_router(flag_routes.router)
     app.include_router(ops.router)
+    app.include_router(usage_routes.router)
     # The last added runs first: metrics see every request, the key is checked before the body,
     # and metrics and the key check see HEAD as HEAD.
     app.add_middleware(HeadAsGet)

@@ -16,7 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flagkit.client import Flags
-from flagkit.model import Reason
+from flagkit.model import Evaluation, Reason
+from flagkit.usage import OVERRIDE_RULE
 from service.state import FlagsLoader
 from service.worker_metrics import (
     WorkerDocumentGauges,
@@ -25,9 +26,12 @@ from service.worker_metrics import (
     multiprocess_directory,
 )
 
-__all__ = ["LATENCY_BUCKETS", "UNKNOWN_FLAG", "Metrics", "RequestMetrics"]
+__all__ = ["EVALUATIONS_METRIC", "LATENCY_BUCKETS", "UNKNOWN_FLAG", "Metrics", "RequestMetrics"]
 
 UNKNOWN_FLAG = "_unknown"
+
+EVALUATIONS_METRIC = "flagkit_evaluations"
+"""The evaluations counter (`flagkit_evaluations_total{flag, variant, reason}` when scraped)."""
 """The `flag` label for flags the document lacks: keys from requests are unbounded."""
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -52,10 +56,12 @@ class Metrics:
         else:
             self.registry, own = merged_registry(self._directory), None
             self._worker_gauges = WorkerDocumentGauges()
+        self.started_at = time.time()
         self._evaluations = Counter(
-            "flagkit_evaluations",
-            "Flag evaluations served, by flag and OpenFeature reason.",
-            ["flag", "reason"],
+            EVALUATIONS_METRIC,
+            "Flag evaluations served, by flag, variant and OpenFeature reason; answers forced "
+            "by a local override are not counted.",
+            ["flag", "variant", "reason"],
             registry=own,
         )
         self.request_duration = Histogram(
@@ -71,7 +77,7 @@ class Metrics:
             ["route", "method", "status"],
             registry=own,
         )
-        self._counters: dict[tuple[str, Reason], Counter] = {}
+        self._counters: dict[tuple[str, str | None, Reason], Counter] = {}
         self._durations: dict[tuple[str, str], Histogram] = {}
         self._statuses: dict[tuple[str, str, int], Counter] = {}
         if own is not None:
@@ -88,12 +94,32 @@ class Metrics:
         if self._directory is not None:
             forget_worker(os.getpid(), self._directory)
 
-    def count_evaluation(self, flag: str, reason: Reason) -> None:
-        """One more evaluation of `flag` (already `UNKNOWN_FLAG` when the document lacks it)."""
-        counter = self._counters.get((flag, reason))
+    def count_evaluation(self, evaluation: Evaluation, *, known: bool = True) -> None:
+        """One more evaluation served; an unknown flag is counted as `UNKNOWN_FLAG` (so no
+        client can create series), and an answer forced by an override not at all."""
+        if evaluation.rule == OVERRIDE_RULE:
+            return
+        key = (evaluation.flag if known else UNKNOWN_FLAG, evaluation.variant, evaluation.reason)
+        counter = self._counters.get(key)
         if counter is None:
-            counter = self._counters[flag, reason] = self._evaluations.labels(flag, reason.value)
+            flag, variant, reason = key
+            counter = self._counters[key] = self._evaluations.labels(
+                flag, variant or "", reason.value
+            )
         counter.inc()
+
+    def evaluation_counts(self) -> dict[tuple[str, str, str], float]:
+        """(flag, variant, reason) → evaluations counted, every worker's added up."""
+        counts: dict[tuple[str, str, str], float] = {}
+        for family in self.registry.collect():
+            if family.name != EVALUATIONS_METRIC:
+                continue
+            for sample in family.samples:
+                if sample.name == f"{EVALUATIONS_METRIC}_total":
+                    labels = sample.labels
+                    key = (labels["flag"], labels["variant"], labels["reason"])
+                    counts[key] = counts.get(key, 0.0) + sample.value
+        return counts
 
     def count_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One more HTTP request to `route` (a template), answered `status` in `seconds`."""

@@ -506,6 +506,7 @@ BOUNDARY_VALUES: dict[str, tuple[Any, ...]] = {
     "notInSegment": _BAD_NAMES,
     "exists": ("true", 1, None),
     "activeFrom": (1767225600, None, True),
+    "impressions": (1, "true", None),
     "activeUntil": (["2026-12-24T09:00:00Z"], {}),
     "lt": ("5", True),
     "lte": (None, []),

@@ -395,8 +395,8 @@ def test_metrics() -> None:
             return values[0]
 
         evaluations = "flagkit_evaluations_total"
-        assert value(evaluations, flag="featureA", reason="TARGETING_MATCH") == 4
-        assert value(evaluations, flag="_unknown", reason="ERROR") == 3
+        assert value(evaluations, flag="featureA", variant="on", reason="TARGETING_MATCH") == 4
+        assert value(evaluations, flag="_unknown", variant="", reason="ERROR") == 3
         # Keys from requests never become labels: the label set stays bounded.
         flag_labels = {labels["flag"] for n, labels, _ in found if n == evaluations}
         assert flag_labels == {"featureA", "_unknown"}

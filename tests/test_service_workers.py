@@ -50,9 +50,12 @@ def scrape(server: CliServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
     }
 
 
-def evaluations(reason: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The key of `flagkit_evaluations_total{flag="featureA", reason=...}` in a scrape."""
-    return ("flagkit_evaluations_total", (("flag", "featureA"), ("reason", reason)))
+def evaluations(reason: str, variant: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The key of `flagkit_evaluations_total{flag="featureA", variant=..., reason=...}`."""
+    return (
+        "flagkit_evaluations_total",
+        (("flag", "featureA"), ("reason", reason), ("variant", variant)),
+    )
 
 
 def per_worker(directory: Path, name: str, labels: dict[str, str]) -> Counter[int]:
@@ -100,7 +103,7 @@ def test_two_workers_serve_reload_and_report_as_one(tmp_path: Path) -> None:
     env = {"TMPDIR": str(tmp), "FLAGKIT_POLL_INTERVAL": "0.2"}
     with serve_cli("--source", str(source), "--workers", "2", env=env) as server:
         directory = metrics_directory(tmp)
-        matched = {"flag": "featureA", "reason": "TARGETING_MATCH"}
+        matched = {"flag": "featureA", "variant": "on", "reason": "TARGETING_MATCH"}
 
         # Every worker serves: two pids each counted some of the evaluations.
         sent, counts = until_every_worker(
@@ -113,7 +116,7 @@ def test_two_workers_serve_reload_and_report_as_one(tmp_path: Path) -> None:
         metrics_route = {"route": "/metrics", "method": "GET", "status": "200"}
         until_every_worker(
             directory,
-            lambda: scraped.append(scrape(server)[evaluations("TARGETING_MATCH")]),
+            lambda: scraped.append(scrape(server)[evaluations("TARGETING_MATCH", "on")]),
             "flagkit_http_requests_total",
             metrics_route,
         )
@@ -134,14 +137,14 @@ def test_two_workers_serve_reload_and_report_as_one(tmp_path: Path) -> None:
             return sorted(info.values()) == [0, 2]
 
         wait_for(both_on_v2)
-        disabled = {"flag": "featureA", "reason": "DISABLED"}
+        disabled = {"flag": "featureA", "variant": "off", "reason": "DISABLED"}
         sent_after, counts_after = until_every_worker(
             directory, lambda: evaluate(server), "flagkit_evaluations_total", disabled
         )
         assert sum(counts_after.values()) == sent_after
         after = scrape(server)
-        assert after[evaluations("DISABLED")] == sent_after
-        assert after[evaluations("TARGETING_MATCH")] == sent  # the old counts add up still
+        assert after[evaluations("DISABLED", "off")] == sent_after
+        assert after[evaluations("TARGETING_MATCH", "on")] == sent  # the old counts add up still
         reloads = after[("flagkit_reloads_total", (("result", "success"),))]
         assert reloads >= 4  # each worker's start-up load and its load of v2, at least
         assert 0 <= after[("flagkit_seconds_since_last_good_load", ())] < 10
@@ -178,7 +181,7 @@ def test_a_killed_worker_stops_counting_as_live(tmp_path: Path) -> None:
     source = write(tmp_path, "flags.json", V1)
     with serve_cli("--source", str(source), "--workers", "2", env={"TMPDIR": str(tmp)}) as server:
         directory = metrics_directory(tmp)
-        matched = {"flag": "featureA", "reason": "TARGETING_MATCH"}
+        matched = {"flag": "featureA", "variant": "on", "reason": "TARGETING_MATCH"}
         sent, counts = until_every_worker(
             directory, lambda: evaluate(server), "flagkit_evaluations_total", matched
         )
@@ -192,4 +195,4 @@ def test_a_killed_worker_stops_counting_as_live(tmp_path: Path) -> None:
 
         wait_for(two_live_workers_and_a_new_one)
         # The killed worker's evaluations still count: counters never go backwards.
-        assert scrape(server)[evaluations("TARGETING_MATCH")] == sent
+        assert scrape(server)[evaluations("TARGETING_MATCH", "on")] == sent

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from flagkit.model import ErrorCode, Tenant
 from service.context import ContextError, tenant_from_context
 from service.errors import ServiceError
-from service.metrics import UNKNOWN_FLAG, Metrics
+from service.metrics import Metrics
 from service.openapi_models import ErrorBody, PlainEvaluation, TenantFlags
 from service.routes import served_flags
 
@@ -91,7 +91,7 @@ async def get_flag(
     evaluation = flags.evaluate(key, _tenant(request, tenant, tier, attr))
     not_found = evaluation.error_code is ErrorCode.FLAG_NOT_FOUND
     metrics: Metrics = request.app.state.metrics
-    metrics.count_evaluation(UNKNOWN_FLAG if not_found else key, evaluation.reason)
+    metrics.count_evaluation(evaluation, known=not not_found)
     status = 200 if evaluation.error_code is None else 404 if not_found else 400
     return Response(
         json.dumps(evaluation.as_dict()), status_code=status, media_type="application/json"
@@ -118,7 +118,7 @@ async def get_tenant_flags(
     metrics: Metrics = request.app.state.metrics
     answers = {}
     for evaluation in evaluations:
-        metrics.count_evaluation(evaluation.flag, evaluation.reason)
+        metrics.count_evaluation(evaluation)
         answers[evaluation.flag] = evaluation.as_dict()
     version = evaluations[0].version if evaluations else flags.version
     body = {"tenant": tenant, "tier": tier, "version": version, "flags": answers}

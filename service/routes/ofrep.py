@@ -18,7 +18,7 @@ from starlette.responses import Response
 from flagkit.model import ErrorCode, Evaluation
 from service.context import ContextError, ContextLimits, tenant_from_body
 from service.errors import ServiceError
-from service.metrics import UNKNOWN_FLAG, Metrics
+from service.metrics import Metrics
 from service.openapi_models import (
     BulkEvaluationFailure,
     BulkEvaluationSuccess,
@@ -162,10 +162,10 @@ async def evaluate_flag(request: Request) -> Response:
     evaluation = flags.evaluate(key, tenant, _CODE_DEFAULT)
     metrics: Metrics = request.app.state.metrics
     if evaluation.error_code is None:
-        metrics.count_evaluation(key, evaluation.reason)
+        metrics.count_evaluation(evaluation)
         return Response(json.dumps(success_body(evaluation)), media_type="application/json")
     known = evaluation.error_code is not ErrorCode.FLAG_NOT_FOUND
-    metrics.count_evaluation(key if known else UNKNOWN_FLAG, evaluation.reason)
+    metrics.count_evaluation(evaluation, known=known)
     return Response(
         json.dumps(failure_body(evaluation)),
         status_code=400 if known else 404,
@@ -197,7 +197,7 @@ async def evaluate_flags(request: Request) -> Response:
     evaluations = flags.evaluate_all(tenant, _CODE_DEFAULT)  # One document, even mid-swap.
     results = []
     for evaluation in evaluations:
-        metrics.count_evaluation(evaluation.flag, evaluation.reason)
+        metrics.count_evaluation(evaluation)
         results.append(
             success_body(evaluation) if evaluation.error_code is None else failure_body(evaluation)
         )

@@ -1,0 +1,153 @@
+"""Impressions: who saw which answer, delivered to callbacks off the caller's thread.
+
+An `Impression` is made on the reading thread (a few attribute reads) and offered to a
+bounded queue; one worker thread, started with the first callback, hands each impression
+to every callback in turn. The reading thread never waits: when the queue is full the
+impression is dropped and counted. A callback that raises is logged once (its first
+failure, with the traceback) and counted every time; the others still get the impression.
+`close(timeout)` lets the worker drain what is queued, for at most `timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flagkit.model import Reason
+
+__all__ = [
+    "DEFAULT_QUEUE_SIZE",
+    "Impression",
+    "ImpressionCallback",
+    "ImpressionDispatcher",
+    "ImpressionStats",
+]
+
+DEFAULT_QUEUE_SIZE = 10_000
+"""Impressions waiting for the worker at most; beyond that they are dropped and counted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Impression:
+    """One answer served: flag, tenant id, variant, reason, deciding rule, document version
+    and the evaluation time (seconds since the epoch, from the `Flags` clock)."""
+
+    flag: str
+    tenant: str | None
+    variant: str | None
+    reason: Reason
+    rule: str | None
+    version: str | None
+    time: float
+
+
+ImpressionCallback = Callable[[Impression], object]
+
+
+@dataclass(frozen=True, slots=True)
+class ImpressionStats:
+    """Impressions delivered (to every callback), dropped (the queue was full) and
+    callback failures (each raise counts once)."""
+
+    delivered: int
+    dropped: int
+    failures: int
+
+
+_STOP = object()
+
+
+class ImpressionDispatcher:
+    """A bounded queue and the one worker thread that empties it into the callbacks."""
+
+    def __init__(self, *, queue_size: int = DEFAULT_QUEUE_SIZE, name: str = "flagkit") -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._callbacks: list[ImpressionCallback] = []
+        self._reported: set[int] = set()  # ids of callbacks whose failure was logged
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._name = name
+        self._closed = False
+        self._delivered = 0
+        self._dropped = 0
+        self._failures = 0
+
+    @property
+    def active(self) -> bool:
+        """Whether some callback listens: readers make impressions only then."""
+        return bool(self._callbacks)
+
+    def subscribe(self, callback: ImpressionCallback) -> Callable[[], None]:
+        """Deliver impressions to `callback`; returns a function that unsubscribes it."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("these flags are closed: no impression will be delivered")
+            self._callbacks = [*self._callbacks, callback]
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._deliver, name=f"{self._name} impressions", daemon=True
+                )
+                self._worker.start()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._callbacks = [c for c in self._callbacks if c is not callback]
+
+        return unsubscribe
+
+    def offer(self, impression: Impression) -> None:
+        """Queue `impression` for the worker; never waits (a full queue drops and counts)."""
+        try:
+            self._queue.put_nowait(impression)
+        except queue.Full:
+            with self._lock:
+                self._dropped += 1
+
+    @property
+    def stats(self) -> ImpressionStats:
+        with self._lock:
+            return ImpressionStats(self._delivered, self._dropped, self._failures)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop taking callbacks and let the worker deliver what is queued, for at most
+        `timeout` seconds. True when everything queued was delivered."""
+        with self._lock:
+            self._closed = True
+            worker = self._worker
+        if worker is None:
+            return True
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            return False
+        worker.join(timeout)
+        return not worker.is_alive()
+
+    def _deliver(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            assert isinstance(item, Impression)
+            for callback in self._callbacks:
+                try:
+                    callback(item)
+                except Exception:
+                    self._failed(callback)
+            with self._lock:
+                self._delivered += 1
+
+    def _failed(self, callback: ImpressionCallback) -> None:
+        with self._lock:
+            self._failures += 1
+            first = id(callback) not in self._reported
+            self._reported.add(id(callback))
+        if first:
+            logging.getLogger("flagkit").exception(
+                "flagkit: impression callback %r failed (logged once; later failures are "
+                "counted in flags.impression_stats)",
+                callback,
+            )
