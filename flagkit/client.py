@@ -463,7 +463,9 @@ class Flags:
         """Serve `flagset` from now on (the refresher calls this). Readers use one attribute
         or the other, never both, so every answer comes from one whole document."""
         served = getattr(self, "_flagset", None)
-        if served is not None:
-            self._usage.retire(served)  # Its counts since the last usage() are kept.
+        if served is not None and served.flags is not flagset.flags:
+            # Its counts since the last usage() are kept. New overrides over the same
+            # document (flagkit.overrides) keep its answers, and their counters, in place.
+            self._usage.retire(served)
         self._flagset = flagset
         self._deciders = flagset.deciders

@@ -28,6 +28,7 @@ from flagkit.evaluation import Decider, decider_for
 from flagkit.flagset import CompiledFlag, Decision, FlagSet
 from flagkit.model import ErrorCode, Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
+from flagkit.usage import OVERRIDE_RULE  # an overridden answer's rule (reason STATIC)
 
 __all__ = [
     "OVERRIDES_REJECTION_MESSAGE",
@@ -42,9 +43,6 @@ __all__ = [
     "apply_overrides",
     "parse_overrides",
 ]
-
-OVERRIDE_RULE: Final = "override"
-"""The `rule` of every answer an override forced (its reason is `STATIC`)."""
 
 OVERRIDES_REJECTION_MESSAGE: Final = (
     "flagkit: rejected overrides %s; still serving the last good overrides (%d): %s"

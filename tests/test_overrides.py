@@ -515,3 +515,25 @@ def test_the_documented_example_answers_as_the_page_says() -> None:
     assert answer(flags, "search", "acme") == (True, "on", "STATIC", "override")
     assert answer(flags, "search", "globex") == (False, "off", "STATIC", "override")
     assert OVERRIDES_SCHEMA.is_valid(example)
+
+
+def test_usage_counts_leave_overridden_answers_out_and_survive_an_overrides_change(
+    tmp_path: Path,
+) -> None:
+    doc = write(tmp_path, "flags.json", DOC)
+    path = write(tmp_path, "overrides.json", {"featureA": {"enabled": False}})
+    flags = Flags.from_file(doc, overrides=path)
+    for _ in range(3):
+        flags.enabled("featureA", "acme")  # overridden: not counted
+        flags.enabled("killed", "acme")
+
+    replace(path, {})  # the same document, new overrides: no answer is counted twice
+    flags.refresh()
+    flags.enabled("featureA", "acme")
+
+    counts = {(c.flag, c.variant, c.reason.value): c.count for c in flags.usage().counts}
+    assert counts == {
+        ("killed", "off", "DISABLED"): 3,
+        ("featureA", "on", "TARGETING_MATCH"): 1,
+    }
+    assert flags.usage().counts == ()
