@@ -42,6 +42,7 @@ __all__ = [
     "decision_for",
     "evaluate",
     "evaluate_all",
+    "evaluation_of",
     "hash32",
     "tenant_parts",
 ]
@@ -260,7 +261,7 @@ def evaluate(flagset: FlagSet, key: str, tenant: object, default: Any = None) ->
         return _error(flagset, key, default, ErrorCode.FLAG_NOT_FOUND, f"no flag {key!r}")
     decision = _decide_any(flag, flagset.deciders[key], tenant)
     next(decision.uses)
-    return _evaluation(flagset, flag, decision, default)
+    return evaluation_of(flagset, flag, decision, default)
 
 
 def evaluate_all(flagset: FlagSet, tenant: object, default: Any = None) -> list[Evaluation]:
@@ -279,15 +280,15 @@ def evaluate_all(flagset: FlagSet, tenant: object, default: Any = None) -> list[
         if entry is not None and entry[0] is decision:
             evaluations.append(entry[1])
         else:
-            evaluations.append(_evaluation(flagset, flags[key], decision, default))
+            evaluations.append(evaluation_of(flagset, flags[key], decision, default))
     return evaluations
 
 
-def _evaluation(
+def evaluation_of(
     flagset: FlagSet, flag: CompiledFlag, decision: Decision, default: Any
 ) -> Evaluation:
-    """The public `Evaluation` of `decision`; made once per decision of a `FlagSet` (they are
-    precomputed), unless the caller's default is served."""
+    """The public `Evaluation` of one of `flag`'s decisions, `default` serving where the
+    caller's default applies: made once per precomputed decision of a `FlagSet`."""
     serves_default = decision.value is USE_DEFAULT
     if not serves_default:
         entry = flagset.evaluations.get(id(decision))
