@@ -15,6 +15,7 @@ from flagkit.errors import ConfigurationError
 from flagkit.evaluation import decision_for, evaluate, evaluate_all, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
+from flagkit.overrides import OverridesLayer, OverridesSpec
 from flagkit.refresh import Fallback, FlagsStatus, Refresher, StatusCallback
 from flagkit.schedulers import ReadScheduler, RefreshThread
 from flagkit.sources.agent import DEFAULT_AGENT_URL
@@ -68,6 +69,7 @@ class Flags:
         fallback: Fallback = None,
         startup_timeout: float = 0.0,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesSpec | None = None,
     ) -> None:
         """Load `source`, or else the backup, or else the fallback; then start refreshing.
 
@@ -78,11 +80,17 @@ class Flags:
         source that can bound its requests (`BoundedSource`) is held to that time even
         when it hangs. With no document from any of them this raises `SourceError` (or
         the `DocumentError` of the source's document).
+
+        `overrides` forces answers over every document served (docs/overrides.md): a
+        file's path, re-read at each refresh when its content changed, or a mapping.
+        A bad one raises `OverridesError` (a `DocumentError`) naming the file and the
+        JSON path of each problem; on a refresh, the last good overrides stay.
         """
         if refresh_mode not in ("thread", "on_read", "manual"):
             raise ConfigurationError(
                 f"refresh_mode must be 'thread', 'on_read' or 'manual', got {refresh_mode!r}"
             )
+        layer = None if overrides is None else OverridesLayer.open(overrides)
         self._announcer = ChangeAnnouncer()
         self._usage = UsageLedger(clock)
         self._refresher = Refresher(
@@ -93,6 +101,7 @@ class Flags:
             backup_path=backup_path,
             scheduled=refresh_mode != "manual",
             clock=clock,
+            overrides=layer,
         )
         self._refresher.start(fallback, startup_timeout)
         self._scheduler: RefreshThread | ReadScheduler | None = None
@@ -125,6 +134,7 @@ class Flags:
         refresh_mode: RefreshMode = "manual",
         poll_interval: float = 5.0,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesSpec | None = None,
     ) -> Self:
         """Flags from a local JSON document.
 
@@ -136,7 +146,13 @@ class Flags:
         if poll_interval <= 0:
             raise ConfigurationError(f"poll_interval must be positive, got {poll_interval}")
         source = FileSource(path, max_bytes=max_document_bytes)
-        return cls(source, refresh_mode=refresh_mode, poll_interval=poll_interval, clock=clock)
+        return cls(
+            source,
+            refresh_mode=refresh_mode,
+            poll_interval=poll_interval,
+            clock=clock,
+            overrides=overrides,
+        )
 
     @classmethod
     def from_appconfig(
@@ -155,6 +171,7 @@ class Flags:
         request_timeout: float = 10.0,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesSpec | None = None,
     ) -> Self:
         """Flags deployed with AWS AppConfig, read through the AppConfig Data API.
 
@@ -191,6 +208,7 @@ class Flags:
             fallback=fallback,
             startup_timeout=startup_timeout,
             clock=clock,
+            overrides=overrides,
         )
 
     @classmethod
@@ -210,6 +228,7 @@ class Flags:
         request_timeout: float = 5.0,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesSpec | None = None,
     ) -> Self:
         """Flags served by the AWS AppConfig Agent (sidecar or Lambda extension) at `base_url`.
 
@@ -242,6 +261,7 @@ class Flags:
             fallback=fallback,
             startup_timeout=startup_timeout,
             clock=clock,
+            overrides=overrides,
         )
 
     @classmethod
@@ -252,13 +272,17 @@ class Flags:
         version: str | None = None,
         max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesSpec | None = None,
     ) -> Self:
         """Flags from a document already in memory (tests, bootstrapping, generated documents).
 
-        Every constructor takes `clock`, the time launch windows and `now` read (see `Flags`).
+        Every constructor takes `clock`, the time launch windows and `now` read, and
+        `overrides`, answers forced over the document (see `Flags`).
         """
         return cls(
-            MemorySource(document, version=version, max_bytes=max_document_bytes), clock=clock
+            MemorySource(document, version=version, max_bytes=max_document_bytes),
+            clock=clock,
+            overrides=overrides,
         )
 
     # -- reading ----------------------------------------------------------------------------
@@ -439,7 +463,9 @@ class Flags:
         """Serve `flagset` from now on (the refresher calls this). Readers use one attribute
         or the other, never both, so every answer comes from one whole document."""
         served = getattr(self, "_flagset", None)
-        if served is not None:
-            self._usage.retire(served)  # Its counts since the last usage() are kept.
+        if served is not None and served.flags is not flagset.flags:
+            # Its counts since the last usage() are kept. New overrides over the same
+            # document (flagkit.overrides) keep its answers, and their counters, in place.
+            self._usage.retire(served)
         self._flagset = flagset
         self._deciders = flagset.deciders

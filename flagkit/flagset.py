@@ -13,7 +13,7 @@ import itertools
 import math
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -60,7 +60,7 @@ class Decision:
     rule: str | None
     error_code: ErrorCode | None = None
     error_message: str | None = None
-    uses: itertools.count[int] = field(default_factory=itertools.count, compare=False, repr=False)
+    uses: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
     """How often this answer was served: each read calls `next(uses)` (atomic in CPython,
     so no count is lost between threads); `flagkit.usage` reads the counts."""
 

@@ -16,6 +16,7 @@ with a scheduler, `refresh()` shares its polls and sends none the source would r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -29,6 +30,7 @@ from flagkit.compiler import compile_document
 from flagkit.document import changed_flags, load_document
 from flagkit.errors import DocumentError, FlagkitError, SourceError
 from flagkit.flagset import FlagSet
+from flagkit.overrides import OverridesLayer
 from flagkit.refresh_status import FlagsStatus, StatusCallback, StatusLedger, log_swap
 from flagkit.schedulers import Backoff, reset_after_fork
 from flagkit.sources.backup import BackupSource, save_backup
@@ -68,8 +70,10 @@ class Refresher:
         backup_path: str | os.PathLike[str] | None,
         scheduled: bool = False,
         clock: Callable[[], float] = time.time,
+        overrides: OverridesLayer | None = None,
     ) -> None:
         self.source = source
+        self.overrides = overrides  # compiled over every document installed
         self.clock = clock
         self.status_callbacks: list[StatusCallback] = []
         self._install = weakref.WeakMethod(install)
@@ -223,6 +227,7 @@ class Refresher:
         with self._refresh_lock:
             if self._closed.is_set():
                 return False
+            self._reload_overrides()  # First: an incident's overrides must not wait for the source.
             self._ledger.attempting()
             version: str | None = None
             try:
@@ -296,7 +301,15 @@ class Refresher:
     @property
     def status(self) -> FlagsStatus:
         """Source, origin, version and freshness of the served document, and the last error."""
-        return self._ledger.status(self._served_version())
+        status = self._ledger.status(self._served_version())
+        if self.overrides is None:
+            return status
+        return dataclasses.replace(
+            status,
+            overrides=len(self.overrides.in_force),
+            overrides_origin=self.overrides.origin,
+            overrides_error=self.overrides.error,
+        )
 
     def on_status(self, callback: StatusCallback) -> Callable[[], None]:
         """Add a status callback; returns a function that removes it."""
@@ -314,13 +327,29 @@ class Refresher:
     # -- internals --------------------------------------------------------------------------
 
     def _put(self, flagset: FlagSet) -> bool:
-        """Hand `flagset` to the readers; False when the `Flags` no longer exists."""
+        """Hand `flagset` (with the overrides compiled in) to the readers; False when the
+        `Flags` no longer exists. `_served` stays the document's own flag set."""
         install = self._install()
         if install is None:
             return False
-        install(flagset)
+        install(flagset if self.overrides is None else self.overrides.apply(flagset))
         self._served = flagset
         return True
+
+    def _reload_overrides(self) -> None:
+        """Re-read the overrides file (under the refresh lock); serve the served document
+        with the new overrides when they changed."""
+        if self.overrides is None or not self.overrides.reload() or self._served is None:
+            return
+        with self._swap_lock:
+            if not self._closed.is_set():
+                self._put(self._served)
+        _logger().info(
+            "flagkit: overrides from %s now force %d flags: %s",
+            self.overrides.origin,
+            len(self.overrides.in_force),
+            ", ".join(self.overrides.in_force) or "none",
+        )
 
     def _served_version(self) -> str | None:
         return None if self._served is None else self._served.version

@@ -75,6 +75,12 @@ class FlagsStatus:
     failed_refreshes: int = 0
     rejected_version: str | None = None
     rejected_problems: tuple[str, ...] = ()
+    overrides: int = 0
+    """How many flags local overrides force now (docs/overrides.md); 0 without overrides."""
+    overrides_origin: str | None = None
+    """Where the overrides come from (`file:PATH`, `memory`, ...); None without overrides."""
+    overrides_error: str | None = None
+    """Why the overrides file's current content was refused (the last good ones serve)."""
 
     @property
     def rejected(self) -> bool:

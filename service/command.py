@@ -59,6 +59,12 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source", metavar="SOURCE", help="where flags come from (default: $FLAGKIT_SOURCE)"
     )
+    parser.add_argument(
+        "--overrides",
+        metavar="FILE",
+        help="an overrides file: answers forced over every document, re-read when it changes "
+        "(default: $FLAGKIT_OVERRIDES_FILE; or the JSON in $FLAGKIT_OVERRIDES)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
     parser.add_argument(
@@ -114,6 +120,7 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from flagkit.overrides import OverridesError, OverridesLayer
     from service.auth import is_loopback
     from service.settings import Settings
     from service.source import source_kind
@@ -130,6 +137,8 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
         os.environ["FLAGKIT_SOURCE"] = args.source
     if args.allow_unauthenticated:
         os.environ["FLAGKIT_ALLOW_UNAUTHENTICATED"] = "1"
+    if args.overrides:
+        os.environ["FLAGKIT_OVERRIDES_FILE"] = args.overrides
     try:
         settings = Settings.from_env()
         if settings.source is None:
@@ -138,7 +147,9 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
                 "appconfig://APPLICATION/ENVIRONMENT/PROFILE or agent://APPLICATION/ENVIRONMENT/PROFILE)"
             )
         source_kind(settings.source)
-    except ConfigurationError as exc:
+        if settings.overrides_file is not None:
+            OverridesLayer.open(settings.overrides_file)  # A bad file stops the start here.
+    except (ConfigurationError, OverridesError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not (is_loopback(args.host) or settings.api_keys or settings.allow_unauthenticated):

@@ -1,7 +1,8 @@
 """Keep a rejected document's content out of the service's log at the default level.
 
 A rejected document's problems quote its values (`checkout.tenants: "tenant-7f3a" is
-not of type 'array'`): tenant ids, whatever someone pasted. The library logs them,
+not of type 'array'`): tenant ids, whatever someone pasted; so do those of a refused
+overrides file. The library logs them,
 which suits an application's own log; the service's log often goes further (a shared
 collector), so `DocumentContentFilter` replaces them with a pointer to `/v1/status`,
 which asks for an API key. With the `flagkit` logger at DEBUG (`flagkit serve
@@ -18,6 +19,7 @@ import logging
 
 from flagkit.announcer import LOGGER_NAME
 from flagkit.errors import DocumentError
+from flagkit.overrides import OVERRIDES_REJECTION_MESSAGE
 from flagkit.refresh_status import REJECTION_MESSAGE
 
 __all__ = ["HIDDEN_PROBLEMS", "DocumentContentFilter"]
@@ -39,7 +41,7 @@ class DocumentContentFilter(logging.Filter):
         args = record.args
         if not isinstance(args, tuple) or not args:
             return True
-        if record.msg == REJECTION_MESSAGE:  # its last argument is the problems
+        if record.msg in (REJECTION_MESSAGE, OVERRIDES_REJECTION_MESSAGE):  # problems last
             record.args = (*args[:-1], HIDDEN_PROBLEMS)
         elif any(isinstance(arg, DocumentError) for arg in args):
             record.args = tuple(

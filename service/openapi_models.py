@@ -110,6 +110,26 @@ class RejectedDocument(BaseModel):
     problems: list[str]
 
 
+class OverridesInForce(BaseModel):
+    """Whether local overrides force answers now, and for how many flags (never which)."""
+
+    active: bool = Field(description="True while at least one flag's answer is forced.")
+    count: int = Field(description="How many flags the overrides force now.")
+
+
+class OverridesState(OverridesInForce):
+    """The overrides in force, where they come from, and why their file was last refused."""
+
+    origin: str | None = Field(
+        default=None, description="`file:PATH`, `env:FLAGKIT_OVERRIDES`; null without overrides."
+    )
+    error: str | None = Field(
+        default=None,
+        description="Why the overrides file's current content was refused (the last good "
+        "overrides serve meanwhile).",
+    )
+
+
 class Readiness(BaseModel):
     """What a probe needs: whether a valid document is served, its version, how stale it is.
 
@@ -124,6 +144,9 @@ class Readiness(BaseModel):
         default=False,
         description="True while a document the source delivered is refused and not yet "
         "replaced (the last good document serves meanwhile); `/v1/status` says why.",
+    )
+    overrides: OverridesInForce | None = Field(
+        default=None, description="Local overrides in force (absent while loading)."
     )
 
 
@@ -140,4 +163,7 @@ class ServiceStatus(BaseModel):
         default=None,
         description="The document the source delivered and flagkit refused, until a valid "
         "one replaces it (the last good document serves meanwhile).",
+    )
+    overrides: OverridesState | None = Field(
+        default=None, description="Local overrides (absent while loading)."
     )

@@ -19,6 +19,8 @@
 | `FLAGKIT_REQUEST_TIMEOUT` | 10 | seconds a request may take to arrive whole; then 408 |
 | `FLAGKIT_MAX_CONNECTIONS` | 1000 | beyond it, requests get 503 (`/healthz`, `/readyz` excepted) |
 | `FLAGKIT_METRICS_OPEN` | `0` | `1` serves `/metrics` without an API key (it names every flag) |
+| `FLAGKIT_OVERRIDES` | none | an overrides document as JSON, answers forced over every document |
+| `FLAGKIT_OVERRIDES_FILE` | none | an overrides file (`--overrides`), re-read when it changes |
 """
 
 from __future__ import annotations
@@ -30,9 +32,13 @@ from typing import TypeVar
 
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import ConfigurationError
+from flagkit.overrides import Overrides, OverridesError, OverridesSpec, parse_overrides
 from flagkit.sources.agent import DEFAULT_AGENT_URL
 
-__all__ = ["Settings"]
+__all__ = ["OVERRIDES_VARIABLE", "Settings"]
+
+OVERRIDES_VARIABLE = "FLAGKIT_OVERRIDES"
+"""The environment variable that holds an overrides document as JSON (docs/overrides.md)."""
 
 N = TypeVar("N", int, float)
 
@@ -63,8 +69,17 @@ class Settings:
     request_timeout: float = 10.0
     max_connections: int = 1000
     metrics_open: bool = False
+    overrides_file: str | None = None
+    overrides_json: str | None = None
+    """FLAGKIT_OVERRIDES: checked when the settings are made, so a bad one stops the start."""
 
     def __post_init__(self) -> None:
+        if self.overrides_file is not None and self.overrides_json is not None:
+            raise ConfigurationError(
+                f"give overrides in {OVERRIDES_VARIABLE} or in a file (--overrides, "
+                f"{OVERRIDES_VARIABLE}_FILE), not both"
+            )
+        self.overrides()  # A bad FLAGKIT_OVERRIDES is a ConfigurationError now.
         if self.poll_interval is not None and self.poll_interval <= 0:
             raise ConfigurationError(
                 f"FLAGKIT_POLL_INTERVAL must be positive, got {self.poll_interval}"
@@ -85,6 +100,12 @@ class Settings:
             raise ConfigurationError(
                 f"FLAGKIT_REQUEST_TIMEOUT must be positive, got {self.request_timeout}"
             )
+
+    def overrides(self) -> OverridesSpec | None:
+        """What `Flags(overrides=...)` gets: the file path, parsed FLAGKIT_OVERRIDES, or None."""
+        if self.overrides_json is None:
+            return self.overrides_file
+        return _parsed_overrides(self.overrides_json)
 
     def __repr__(self) -> str:
         return (
@@ -121,7 +142,16 @@ class Settings:
             request_timeout=_number(env, "FLAGKIT_REQUEST_TIMEOUT", float, 10.0),
             max_connections=_number(env, "FLAGKIT_MAX_CONNECTIONS", int, 1000),
             metrics_open=_flag(env, "FLAGKIT_METRICS_OPEN"),
+            overrides_file=env.get("FLAGKIT_OVERRIDES_FILE") or None,
+            overrides_json=env.get(OVERRIDES_VARIABLE) or None,
         )
+
+
+def _parsed_overrides(text: str) -> Overrides:
+    try:
+        return parse_overrides(text, f"env:{OVERRIDES_VARIABLE}")
+    except OverridesError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _api_keys(env: Mapping[str, str]) -> frozenset[str]:

@@ -43,7 +43,8 @@ def open_flags(settings: Settings) -> Flags:
     """A `Flags` on `settings.source`, refreshed by its own background thread.
 
     A file is re-read every poll interval (5 s unless set), so editing it needs no
-    restart; AppConfig sources use the backup and fallback settings. Each call makes
+    restart; AppConfig sources use the backup and fallback settings. Overrides
+    (FLAGKIT_OVERRIDES, or a file re-read at each poll) are layered over any source. Each call makes
     one attempt (no start-up retries): `service.state.FlagsLoader` does the retrying.
     """
     if settings.source is None:
@@ -56,7 +57,10 @@ def open_flags(settings: Settings) -> Flags:
     limit = settings.max_document_bytes
     if kind == "file":
         return Flags(
-            FileSource(parts[0], max_bytes=limit), refresh_mode="thread", poll_interval=interval
+            FileSource(parts[0], max_bytes=limit),
+            refresh_mode="thread",
+            poll_interval=interval,
+            overrides=settings.overrides(),
         )
     application, environment, profile = parts
     # The sources are made here, not by Flags.from_appconfig/from_agent, to give them the
@@ -77,4 +81,5 @@ def open_flags(settings: Settings) -> Flags:
         poll_interval=interval,
         backup_path=settings.backup_path,
         fallback=settings.fallback,
+        overrides=settings.overrides(),
     )

@@ -358,7 +358,11 @@ def test_draft4_schema_fits_an_appconfig_json_schema_validator() -> None:
 def test_package_copies_of_the_schemas_are_identical() -> None:
     package = REPO / "flagkit" / "schemas"
     names = sorted(path.name for path in SCHEMAS.glob("*.json"))
-    assert names == ["flags.v1.draft4.schema.json", "flags.v1.schema.json"]
+    assert names == [
+        "flags.v1.draft4.schema.json",
+        "flags.v1.schema.json",
+        "overrides.v1.schema.json",
+    ]
     assert sorted(path.name for path in package.glob("*.json")) == names
     for name in names:
         assert (package / name).read_bytes() == (SCHEMAS / name).read_bytes(), name

@@ -238,6 +238,7 @@ def test_readyz_when_ready(http: httpx.Client) -> None:
         "version": VERSION,
         "staleFor": 0.0,
         "rejected": False,
+        "overrides": {"active": False, "count": 0},
     }
 
 
@@ -253,6 +254,7 @@ def test_status_when_ready(http: httpx.Client) -> None:
         "staleFor": 0.0,
         "lastError": None,
         "rejected": None,
+        "overrides": {"active": False, "count": 0, "origin": None, "error": None},
     }
 
 

@@ -67,7 +67,8 @@ def test_readyz_says_ready_the_version_the_staleness_and_that_a_rejection_stands
 
     assert ready.status_code == 200
     body = ready.json()
-    assert set(body) == {"status", "version", "staleFor", "rejected"}
+    assert set(body) == {"status", "version", "staleFor", "rejected", "overrides"}
+    assert body["overrides"] == {"active": False, "count": 0}
     assert (body["status"], body["version"], body["rejected"]) == ("ready", served, True)
     assert body["staleFor"] > 0
     assert SECRET_TENANT not in ready.text
@@ -94,6 +95,7 @@ def test_the_details_are_on_v1_status_with_a_key(
         "origin": f"file:{path}",
         "lastError": PROBLEM,
         "rejected": {"version": body["rejected"]["version"], "problems": [PROBLEM]},
+        "overrides": {"active": False, "count": 0, "origin": None, "error": None},
     }
     assert body["rejected"]["version"].startswith("hash:")
     # The last good document still serves.

@@ -48,7 +48,9 @@ async def ready(request: Request) -> Response:
 
     Open to anyone (probes send no key), so it says only what a probe needs:
     `rejected` is true while the source's latest document is refused and the last
-    good one serves; the source, the errors and the problems are on `/v1/status`.
+    good one serves; `overrides` says whether local overrides force answers, and for
+    how many flags (never which); the source, the errors, the problems and where the
+    overrides come from are on `/v1/status`.
     """
     details = _details(request.app.state.loader)
     if details["status"] == "loading":
@@ -59,6 +61,7 @@ async def ready(request: Request) -> Response:
             "version": details["version"],
             "staleFor": details["staleFor"],
             "rejected": details["rejected"] is not None,
+            "overrides": {key: details["overrides"][key] for key in ("active", "count")},
         }
     )
 
@@ -97,6 +100,12 @@ def _details(loader: FlagsLoader) -> dict[str, Any]:
             if status.rejected
             else None
         ),
+        "overrides": {
+            "active": status.overrides > 0,
+            "count": status.overrides,
+            "origin": status.overrides_origin,
+            "error": status.overrides_error,
+        },
     }
 
 
