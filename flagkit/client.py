@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -14,6 +15,12 @@ from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES
 from flagkit.errors import ConfigurationError
 from flagkit.evaluation import decision_for, evaluate, evaluate_all, tenant_parts
 from flagkit.flagset import USE_DEFAULT, FlagSet
+from flagkit.impressions import (
+    ImpressionCallback,
+    ImpressionDispatcher,
+    ImpressionStats,
+    with_impressions,
+)
 from flagkit.model import EMPTY_ATTRIBUTES, Evaluation, Tenant
 from flagkit.overrides import OverridesLayer, OverridesSpec
 from flagkit.refresh import Fallback, FlagsStatus, Refresher, StatusCallback
@@ -93,6 +100,9 @@ class Flags:
         layer = None if overrides is None else OverridesLayer.open(overrides)
         self._announcer = ChangeAnnouncer()
         self._usage = UsageLedger(clock)
+        self._clock = clock
+        self._install_lock = threading.RLock()  # a swap and new impression deciders, in turn
+        self._impressions = ImpressionDispatcher(name=f"flagkit {source.description}")
         self._refresher = Refresher(
             source,
             install=self._install,
@@ -369,6 +379,32 @@ class Flags:
         `enabled_flags`), across refreshes; answers forced by an override do not."""
         return self._usage.take(self._flagset)
 
+    def on_evaluation(
+        self, callback: ImpressionCallback, *, every_flag: bool = False
+    ) -> Callable[[], None]:
+        """Call `callback(impression)` for each answer of a flag whose document says
+        `"impressions": true` (of every flag with `every_flag=True`): flag, tenant id,
+        variant, reason, rule, document version and time (`flagkit.impressions.Impression`).
+
+        Never on the reading thread: impressions wait in a bounded queue for one worker
+        thread. A full queue drops them, and a callback that raises is logged once; both
+        are counted in `impression_stats`. `close()` lets the queue drain (up to 5 s).
+        Returns a function that unsubscribes `callback`.
+        """
+        unsubscribe = self._impressions.subscribe(callback, every_flag=every_flag)
+        self._redecorate()
+
+        def stop() -> None:
+            unsubscribe()
+            self._redecorate()
+
+        return stop
+
+    @property
+    def impression_stats(self) -> ImpressionStats:
+        """Impressions delivered, dropped (the queue was full) and callback failures."""
+        return self._impressions.stats
+
     @property
     def status(self) -> FlagsStatus:
         """Source, origin, version and freshness of the served document, and the last error."""
@@ -436,13 +472,15 @@ class Flags:
         for it), a callback that is running is waited for (unless close() is called
         from it), and swaps not yet announced are not announced. `refresh()` does
         nothing afterwards. A source's own connections (the boto3 client flagkit made
-        for AppConfig) are closed.
+        for AppConfig) are closed. Impressions already queued are delivered first, for
+        up to 5 seconds.
         """
         self._refresher.close()
         if self._scheduler is not None:
             self._scheduler.stop()
         self._refresher.close_source()
         self._announcer.close()
+        self._impressions.close(timeout=5.0)
 
     def __enter__(self) -> Self:
         return self
@@ -462,10 +500,20 @@ class Flags:
     def _install(self, flagset: FlagSet) -> None:
         """Serve `flagset` from now on (the refresher calls this). Readers use one attribute
         or the other, never both, so every answer comes from one whole document."""
-        served = getattr(self, "_flagset", None)
-        if served is not None and served.flags is not flagset.flags:
-            # Its counts since the last usage() are kept. New overrides over the same
-            # document (flagkit.overrides) keep its answers, and their counters, in place.
-            self._usage.retire(served)
-        self._flagset = flagset
-        self._deciders = flagset.deciders
+        with self._install_lock:
+            served = getattr(self, "_flagset", None)
+            if served is not None and served.flags is not flagset.flags:
+                # Its counts since the last usage() are kept. New overrides over the same
+                # document (flagkit.overrides) keep its answers, and their counters, in place.
+                self._usage.retire(served)
+            self._undecorated = flagset
+            flagset = with_impressions(flagset, self._impressions, self._clock)
+            self._flagset = flagset
+            self._deciders = flagset.deciders
+
+    def _redecorate(self) -> None:
+        """Serve the same document again, with deciders for the impressions now wanted."""
+        with self._install_lock:
+            undecorated = getattr(self, "_undecorated", None)
+        if undecorated is not None:
+            self._install(undecorated)

@@ -10,12 +10,15 @@ failure, with the traceback) and counted every time; the others still get the im
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
+from flagkit.flagset import Decision, FlagSet
 from flagkit.model import Reason
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "ImpressionCallback",
     "ImpressionDispatcher",
     "ImpressionStats",
+    "with_impressions",
 ]
 
 DEFAULT_QUEUE_SIZE = 10_000
@@ -42,6 +46,9 @@ class Impression:
     rule: str | None
     version: str | None
     time: float
+    requested: bool = True
+    """Whether the flag asks for impressions (`"impressions": true`); callbacks subscribed
+    for every flag also get the answers of flags that do not."""
 
 
 ImpressionCallback = Callable[[Impression], object]
@@ -65,7 +72,7 @@ class ImpressionDispatcher:
 
     def __init__(self, *, queue_size: int = DEFAULT_QUEUE_SIZE, name: str = "flagkit") -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
-        self._callbacks: list[ImpressionCallback] = []
+        self._callbacks: list[tuple[ImpressionCallback, bool]] = []  # (callback, every flag)
         self._reported: set[int] = set()  # ids of callbacks whose failure was logged
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -76,16 +83,22 @@ class ImpressionDispatcher:
         self._failures = 0
 
     @property
-    def active(self) -> bool:
-        """Whether some callback listens: readers make impressions only then."""
-        return bool(self._callbacks)
+    def wanted(self) -> Literal["none", "requested", "every"]:
+        """Which flags' answers the callbacks want: readers make impressions only for those."""
+        callbacks = self._callbacks
+        if not callbacks:
+            return "none"
+        return "every" if any(every for _, every in callbacks) else "requested"
 
-    def subscribe(self, callback: ImpressionCallback) -> Callable[[], None]:
-        """Deliver impressions to `callback`; returns a function that unsubscribes it."""
+    def subscribe(
+        self, callback: ImpressionCallback, *, every_flag: bool = False
+    ) -> Callable[[], None]:
+        """Deliver impressions to `callback` (of every flag, or of the flags that ask for
+        them); returns a function that unsubscribes it."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("these flags are closed: no impression will be delivered")
-            self._callbacks = [*self._callbacks, callback]
+            self._callbacks = [*self._callbacks, (callback, every_flag)]
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._deliver, name=f"{self._name} impressions", daemon=True
@@ -94,7 +107,7 @@ class ImpressionDispatcher:
 
         def unsubscribe() -> None:
             with self._lock:
-                self._callbacks = [c for c in self._callbacks if c is not callback]
+                self._callbacks = [entry for entry in self._callbacks if entry[0] is not callback]
 
         return unsubscribe
 
@@ -132,7 +145,9 @@ class ImpressionDispatcher:
             if item is _STOP:
                 return
             assert isinstance(item, Impression)
-            for callback in self._callbacks:
+            for callback, every_flag in self._callbacks:
+                if not (every_flag or item.requested):
+                    continue
                 try:
                     callback(item)
                 except Exception:
@@ -151,3 +166,50 @@ class ImpressionDispatcher:
                 "counted in flags.impression_stats)",
                 callback,
             )
+
+
+Decider = Callable[[str | None, str | None, Any], Decision]
+
+
+def with_impressions(
+    flagset: FlagSet, dispatcher: ImpressionDispatcher, clock: Callable[[], float]
+) -> FlagSet:
+    """`flagset` whose deciders also offer an impression of each answer, for the flags the
+    callbacks want; `flagset` itself when they want none. Other flags keep their deciders."""
+    wanted = dispatcher.wanted
+    if wanted == "none":
+        return flagset
+    deciders = dict(flagset.deciders)
+    for key, flag in flagset.flags.items():
+        if wanted == "every" or flag.impressions:
+            deciders[key] = _impressing(
+                key, deciders[key], dispatcher.offer, flagset.version, clock, flag.impressions
+            )
+    return dataclasses.replace(flagset, deciders=deciders)
+
+
+def _impressing(
+    key: str,
+    decide: Decider,
+    offer: Callable[[Impression], None],
+    version: str | None,
+    clock: Callable[[], float],
+    requested: bool,
+) -> Decider:
+    def decide_and_offer(tenant_id: str | None, tier: str | None, attributes: Any) -> Decision:
+        decision = decide(tenant_id, tier, attributes)
+        offer(
+            Impression(
+                key,
+                tenant_id,
+                decision.variant,
+                decision.reason,
+                decision.rule,
+                version,
+                clock(),
+                requested,
+            )
+        )
+        return decision
+
+    return decide_and_offer
