@@ -19,6 +19,7 @@
 | `FLAGKIT_REQUEST_TIMEOUT` | 10 | seconds a request may take to arrive whole; then 408 |
 | `FLAGKIT_MAX_CONNECTIONS` | 1000 | beyond it, requests get 503 (`/healthz`, `/readyz` excepted) |
 | `FLAGKIT_METRICS_OPEN` | `0` | `1` serves `/metrics` without an API key (it names every flag) |
+| `FLAGKIT_UI` | `0` | `1` serves the web UI under `/ui` (docs/ui.md), behind the same API keys |
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Settings:
     request_timeout: float = 10.0
     max_connections: int = 1000
     metrics_open: bool = False
+    ui: bool = False
 
     def __post_init__(self) -> None:
         if self.poll_interval is not None and self.poll_interval <= 0:
@@ -121,6 +123,7 @@ class Settings:
             request_timeout=_number(env, "FLAGKIT_REQUEST_TIMEOUT", float, 10.0),
             max_connections=_number(env, "FLAGKIT_MAX_CONNECTIONS", int, 1000),
             metrics_open=_flag(env, "FLAGKIT_METRICS_OPEN"),
+            ui=_flag(env, "FLAGKIT_UI"),
         )
 
 
