@@ -81,8 +81,8 @@ async def login(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if not settings.api_keys:
         return _redirect(request, "/ui")
-    form = await request.form()
-    offered = form.get("key")
+    async with request.form() as form:
+        offered = form.get("key")
     keys = tuple(key.encode("utf-8") for key in sorted(settings.api_keys))
     if not isinstance(offered, str) or not key_is_valid(offered.strip().encode("utf-8"), keys):
         return _page(request, "login.html", 401, errors=[_WRONG_KEY], signed_in=False)
@@ -176,14 +176,14 @@ async def preview_form(request: Request) -> Response:
 async def preview(request: Request) -> Response:
     """The blast radius of the candidate against the served document, as `flagkit diff`
     prints it; every problem of the input, 400, when it cannot be read."""
-    form = await request.form()
-    candidate = await _text(form.get("candidate_file")) or _field(form.get("candidate"))
-    upload = form.get("tenants_file")
-    tenants = await _text(upload) or _field(form.get("tenants"))
-    chosen_format = _field(form.get("tenants_format")) or "auto"
+    async with request.form() as form:  # Closing it closes the uploads' spooled files.
+        candidate = await _text(form.get("candidate_file")) or _field(form.get("candidate"))
+        upload = form.get("tenants_file")
+        tenants = await _text(upload) or _field(form.get("tenants"))
+        chosen_format = _field(form.get("tenants_format")) or "auto"
+        named = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
     tenants_format = chosen_format
     if chosen_format == "auto":
-        named = upload.filename if isinstance(upload, UploadFile) and upload.filename else ""
         tenants_format = tenants_format_for(named) if named else "text"
     shown = {"candidate": candidate, "tenants": tenants, "tenants_format": chosen_format}
     flags = _served(request)
