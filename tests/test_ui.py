@@ -16,6 +16,7 @@ import pytest
 from flagkit import Flags
 from flagkit.errors import ConfigurationError
 from flagkit.explain import explain
+from flagkit.refresh_status import FlagsStatus
 from service.settings import Settings
 from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
@@ -252,6 +253,22 @@ def test_the_flags_page_shows_every_flag_state_targeting_and_usage(
         "1 excluded tenant 3 on · STATIC: 2 off · TARGETING_MATCH: 1"
     )
     assert row(page.text, "payments").endswith("on none everyone 0")
+
+
+@pytest.mark.skipif(
+    "overrides" not in FlagsStatus.__dataclass_fields__,
+    reason="this flagkit has no local overrides (docs/overrides.md) yet",
+)
+def test_the_flags_page_shows_the_overrides_in_force() -> None:
+    forced = {"featureA": {"enabled": False}, "bulkExport": {"enabled": True}}
+    options: dict[str, Any] = {"overrides": forced}
+    with (
+        Flags.from_file(EXAMPLES / "flags.json", **options) as flags,
+        live(flags, ui=True) as server,
+        server.client() as http,
+    ):
+        page = http.get("/ui").text
+    assert text_of(page, "overrides") == "2 flags forced by memory"
 
 
 def test_the_flags_page_shows_a_launch_window(tmp_path: Path) -> None:
