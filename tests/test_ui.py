@@ -3,6 +3,7 @@ Explain and Preview pages, and every bad input answered on the page with 400."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -17,6 +18,7 @@ from flagkit import Flags
 from flagkit.errors import ConfigurationError
 from flagkit.explain import explain
 from flagkit.refresh_status import FlagsStatus
+from service.app import create_app
 from service.settings import Settings
 from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
@@ -515,3 +517,19 @@ def test_every_input_has_a_label(client: httpx.Client) -> None:
         assert len(ids) == len(controls)
         for control in ids:
             assert f'<label for="{control}">' in page, (path, control)
+
+
+def test_behind_a_root_path_the_cookie_and_the_redirects_carry_it(flags: Flags) -> None:
+    app = create_app(Settings(ui=True, api_keys=frozenset({KEY})), flags=flags)
+
+    async def visit() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app, root_path="/flags")
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            page = await http.get("/flags/ui")
+            login = await http.post("/flags/ui/login", data={"key": KEY})
+            return page, login
+
+    page, login = asyncio.run(visit())
+    assert (page.status_code, page.headers["location"]) == (303, "/flags/ui/login")
+    assert (login.status_code, login.headers["location"]) == (303, "/flags/ui")
+    assert "Path=/flags/ui;" in login.headers["set-cookie"]

@@ -92,7 +92,7 @@ async def login(request: Request) -> Response:
         COOKIE_NAME,
         signer.issue(),
         max_age=SESSION_SECONDS,
-        path=COOKIE_PATH,
+        path=_cookie_path(request),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -104,7 +104,9 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     """Clear the session cookie; back to the login form."""
     response = _redirect(request, "/ui/login")
-    response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH, httponly=True, samesite="strict")
+    response.delete_cookie(
+        COOKIE_NAME, path=_cookie_path(request), httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -198,6 +200,11 @@ async def preview(request: Request) -> Response:
     return _page(
         request, "preview.html", page="preview", form=shown, result=result, version=flags.version
     )
+
+
+def _cookie_path(request: Request) -> str:
+    """`/ui`, under the root path the service is served at (`uvicorn --root-path`)."""
+    return f"{request.scope.get('root_path', '')}{COOKIE_PATH}"
 
 
 def _utc(seconds: float) -> str:
