@@ -22,12 +22,20 @@ from service.app import create_app
 from service.settings import Settings
 from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
-from tests.helpers import run_flagkit, write
-from tests.service_server import LiveServer, live
+from tests.helpers import run_flagkit, wait_until, write
+from tests.service_server import START_TIMEOUT, LiveServer, live
 
 KEY = "ui-key-7c1d"
 DOCUMENT = json.loads((EXAMPLES / "flags.json").read_text())
 TENANTS = (EXAMPLES / "shop-tenants.txt").read_text()
+
+
+def _served_version() -> str | None:
+    with Flags.from_file(EXAMPLES / "flags.json") as served:
+        return served.version
+
+
+DOCUMENT_VERSION = _served_version()
 
 
 @pytest.fixture
@@ -226,8 +234,6 @@ def test_a_keyless_loopback_service_needs_no_login(flags: Flags) -> None:
 
 
 # -- the pages ------------------------------------------------------------------------------
-
-DOCUMENT_VERSION = Flags.from_file(EXAMPLES / "flags.json").version
 
 
 def test_the_flags_page_shows_every_flag_state_targeting_and_usage(
@@ -533,3 +539,18 @@ def test_behind_a_root_path_the_cookie_and_the_redirects_carry_it(flags: Flags) 
     assert (page.status_code, page.headers["location"]) == (303, "/flags/ui/login")
     assert (login.status_code, login.headers["location"]) == (303, "/flags/ui")
     assert "Path=/flags/ui;" in login.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("path", ["/ui", "/ui/explain?tenant=acme"], ids=["flags", "explain"])
+def test_before_a_document_loads_the_pages_say_why_with_503(tmp_path: Path, path: str) -> None:
+    missing = tmp_path / "missing.json"
+    with live(ui=True, source=str(missing)) as server, server.client() as http:
+        assert server.app is not None
+        loader = server.app.state.loader
+        assert wait_until(lambda: loader.error is not None, START_TIMEOUT)
+        page = http.get(path)
+    assert page.status_code == 503
+    assert alerts(page.text) == [
+        "No flag document is loaded yet: no flag document to start from:\n"
+        f"  file:{missing}: cannot read flag document {str(missing)!r}: No such file or directory"
+    ]
