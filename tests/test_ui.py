@@ -132,9 +132,11 @@ def test_without_a_session_every_page_leads_to_the_login_form(
         assert response.status_code == 303
         assert response.headers["location"] == "/ui/login"
         form = http.get("/ui/login")
+        stylesheet = http.get("/ui/static/ui.css")  # The login form's own look.
     assert form.status_code == 200
     assert '<label for="key">API key</label>' in form.text
     assert 'type="password"' in form.text
+    assert stylesheet.status_code == 200
 
 
 def test_a_wrong_key_gets_the_form_again_with_an_error_and_401(server: LiveServer) -> None:
