@@ -9,176 +9,34 @@ tenant's bucket rank and the threshold) and default. Each step says what it did
 (`decided: on`, `passed`, `skipped: not used by this flag`, `not reached`) in a word
 and in a sentence.
 
-This is a separate, slower walk over the compiled flag for people reading an answer
-(the `flagkit explain` command, the service's explain page); the hot path never calls it.
+The data are in `flagkit.explanation`. This is a separate, slower walk over the compiled
+flag for people reading an answer (the `flagkit explain` command, the service's explain
+page); the hot path never calls it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from flagkit.bucketing import bucket_rank, variant_bucket
+from flagkit.evaluation import _evaluation as evaluation_of
 from flagkit.evaluation import evaluate, tenant_parts
+from flagkit.explanation import (
+    NOT_REACHED,
+    PASSED,
+    SKIPPED,
+    BucketCheck,
+    ConditionCheck,
+    Explanation,
+    PrerequisiteAnswer,
+    Step,
+)
 from flagkit.flagset import USE_DEFAULT, CompiledFlag, Decision, FlagSet, Outcome, Rule, Split
 from flagkit.model import EMPTY_ATTRIBUTES, ErrorCode, Evaluation, Reason
 
-__all__ = [
-    "NOT_REACHED",
-    "PASSED",
-    "SKIPPED",
-    "BucketCheck",
-    "ConditionCheck",
-    "Explanation",
-    "PrerequisiteAnswer",
-    "Step",
-    "explain",
-]
-
-PASSED = "passed"
-"""The outcome of a step that looked at the tenant and did not decide."""
-SKIPPED = "skipped: not used by this flag"
-"""The outcome of a step the flag does not use."""
-NOT_REACHED = "not reached"
-"""The outcome of every step after the one that decided."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConditionCheck:
-    """One condition of a rule: what it tests, as written, the tenant's value and the result."""
-
-    attribute: str
-    test: str
-    """The test's name as written: `in`, `notEquals`, `versionGte`, ..."""
-    operand: Any
-    """The operand as written in the document."""
-    negate: bool
-    ignore_case: bool
-    present: bool
-    """Whether the tenant has the attribute (`id` and `tier` when given; `now` always)."""
-    value: Any
-    """The tenant's value (None when missing); for `now`, the instant as RFC 3339 text."""
-    held: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; a missing value reads `"missing"`."""
-        return {
-            "attribute": self.attribute,
-            "test": self.test,
-            "operand": self.operand,
-            "negate": self.negate,
-            "ignoreCase": self.ignore_case,
-            "value": self.value if self.present else "missing",
-            "held": self.held,
-        }
-
-    def describe(self) -> str:
-        """`plan in ["pro", "enterprise"]: "free" → no`."""
-        modifiers = "not " if self.negate else ""
-        modifiers += "(ignoring case) " if self.ignore_case else ""
-        shown = _json(self.value) if self.present else "missing"
-        return (
-            f"{self.attribute} {modifiers}{self.test} {_json(self.operand)}: {shown} → "
-            f"{'holds' if self.held else 'does not hold'}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class BucketCheck:
-    """A percentage's draw: the hashed key, its rank 0 ... 9999 (docs/flag-document.md's
-    formula), the threshold (a hundred times the percentage) and whether the rank is below it."""
-
-    salt: str
-    key: str
-    rank: int
-    threshold: int
-    inside: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "salt": self.salt,
-            "key": self.key,
-            "rank": self.rank,
-            "threshold": self.threshold,
-            "inside": self.inside,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PrerequisiteAnswer:
-    """A flag in `requires` and its own answer for the same tenant."""
-
-    flag: str
-    evaluation: Evaluation
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {"flag": self.flag, "evaluation": self.evaluation.as_dict()}
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of the evaluation order and what it did for this tenant."""
-
-    name: str
-    """`kill switch`, `launch window`, `prerequisites`, `excludedTenants`, `rule LABEL`,
-    `rules`, `tenants/segments`, `tiers`, `percentage` or `default`."""
-    outcome: str
-    """`decided: on`, `decided: off`, `decided: variant NAME`, `decided: error CODE`,
-    `PASSED`, `SKIPPED` or `NOT_REACHED`."""
-    sentence: str
-    """One line a person reads: why the step did what it did."""
-    conditions: tuple[ConditionCheck, ...] = ()
-    prerequisites: tuple[PrerequisiteAnswer, ...] = ()
-    bucket: BucketCheck | None = None
-
-    @property
-    def decided(self) -> bool:
-        return self.outcome.startswith("decided")
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; the details a step does not have are left out."""
-        shown: dict[str, Any] = {
-            "name": self.name,
-            "outcome": self.outcome,
-            "sentence": self.sentence,
-        }
-        if self.conditions:
-            shown["conditions"] = [check.as_dict() for check in self.conditions]
-        if self.prerequisites:
-            shown["prerequisites"] = [answer.as_dict() for answer in self.prerequisites]
-        if self.bucket is not None:
-            shown["bucket"] = self.bucket.as_dict()
-        return shown
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """One flag's answer for one tenant at one instant, and the path through the steps."""
-
-    evaluation: Evaluation
-    steps: tuple[Step, ...]
-    now: float
-    """The instant explained, in seconds since the epoch."""
-
-    @property
-    def deciding_step(self) -> Step | None:
-        """The step that decided; None only for a flag the document does not have."""
-        return next((step for step in self.steps if step.decided), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the evaluation, the instant and the steps."""
-        from flagkit.timestamps import format_timestamp
-
-        return {
-            "evaluation": self.evaluation.as_dict(),
-            "at": format_timestamp(self.now),
-            "steps": [step.as_dict() for step in self.steps],
-        }
+__all__ = ["explain"]
 
 
 def explain(flagset: FlagSet, key: str, tenant: object, *, now: float | None = None) -> Explanation:
@@ -196,26 +54,9 @@ def explain(flagset: FlagSet, key: str, tenant: object, *, now: float | None = N
 
 
 def _evaluation(flagset: FlagSet, flag: CompiledFlag, decision: Decision) -> Evaluation:
-    """The public answer of `decision`, with the caller's default being None."""
-    return Evaluation(
-        flag=flag.key,
-        value=None if decision.value is USE_DEFAULT else decision.value,
-        enabled=bool(decision.on),
-        variant=decision.variant,
-        reason=decision.reason,
-        rule=decision.rule,
-        error_code=decision.error_code,
-        error_message=decision.error_message,
-        attributes=flag.attributes,
-        version=flagset.version,
-    )
-
-
-def _json(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+    """The public answer of `decision` (the caller's default being None), made as
+    `evaluate` makes it: there is one construction of an `Evaluation`."""
+    return evaluation_of(flagset, flag, decision, None)
 
 
 def _percent(threshold: int) -> str:

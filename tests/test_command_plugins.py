@@ -58,8 +58,8 @@ def test_a_plugin_command_runs_with_its_options_and_exit_status(tmp_path: Path) 
     assert refused.stderr == "flagkit hello: error: --name is empty\n"
     assert unknown.stderr.endswith(  # after flagkit's own commands, in name order
         "flagkit: error: argument COMMAND: invalid choice: 'goodbye' (choose from 'validate', "
-        "'eval', 'schema', 'diff', 'appconfig-definition', 'push', 'rollback', 'pull', "
-        "'appconfig-local', 'hello', 'serve')\n"
+        "'eval', 'schema', 'explain', 'diff', 'appconfig-definition', 'push', 'rollback', "
+        "'pull', 'appconfig-local', 'hello', 'serve')\n"
     )
 
 
@@ -80,6 +80,6 @@ def test_a_broken_plugin_is_left_out_with_a_warning(tmp_path: Path) -> None:
     assert unknown.stderr.startswith(warning + "usage: flagkit [-h] COMMAND ...\n")
     assert unknown.stderr.endswith(
         "flagkit: error: argument COMMAND: invalid choice: 'broken' (choose from 'validate', "
-        "'eval', 'schema', 'diff', 'appconfig-definition', 'push', 'rollback', 'pull', "
-        "'appconfig-local', 'serve')\n"
+        "'eval', 'schema', 'explain', 'diff', 'appconfig-definition', 'push', 'rollback', "
+        "'pull', 'appconfig-local', 'serve')\n"
     )

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from flagkit.compiler import compile_document
 from flagkit.document import check_document
 from flagkit.evaluation import evaluate
-from flagkit.explain import NOT_REACHED, PASSED, SKIPPED, explain
+from flagkit.explain import explain
+from flagkit.explanation import NOT_REACHED, PASSED, SKIPPED
 from flagkit.flagset import FlagSet
 from flagkit.model import Tenant
 from flagkit.timestamps import format_timestamp, parse_timestamp

@@ -3,6 +3,8 @@
 ```
 flagkit validate FILE...
 flagkit eval FLAG --tenant ID [--tier T] [--attr KEY=VALUE ...] --file FILE [--at T] [--json]
+flagkit explain FLAG|--all --file FILE [--tenant ID] [--tier T] [--attr KEY=VALUE ...] [--at T]
+                [--json]
 flagkit schema [--draft4]
 flagkit diff OLD NEW [--tenants FILE [--tenants-format text|jsonl|csv]] [--at T] [--old-at T0]
              [--json] [--all]
@@ -14,8 +16,9 @@ flagkit appconfig-local [APP/ENV/PROFILE=FILE ...] [--port 2772] [--poll-interva
 flagkit serve [--source SOURCE] [--host 127.0.0.1] [--port 8000] [--workers N] ...
 ```
 One module per group of commands: `flagkit.cli.documents` (validate, eval, schema),
-`flagkit.cli.publishing` (diff, appconfig-definition), `flagkit.cli.deploying` (push,
-rollback), `flagkit.cli.appconfig` (pull), `flagkit.cli.local` (appconfig-local). `serve`
+`flagkit.cli.explaining` (explain), `flagkit.cli.publishing` (diff, appconfig-definition),
+`flagkit.cli.deploying` (push, rollback), `flagkit.cli.appconfig` (pull), `flagkit.cli.local`
+(appconfig-local). `serve`
 comes from the service package, through the `flagkit.commands` entry point
 (`flagkit.command_plugins`): flagkit never imports the service.
 Exit status: 0 success; 1 an invalid document, an evaluation error or a failed push;
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from flagkit.cli import appconfig, deploying, documents, local, publishing
+    from flagkit.cli import appconfig, deploying, documents, explaining, local, publishing
     from flagkit.command_plugins import add_plugin_commands
 
     parser = argparse.ArgumentParser(
@@ -64,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     documents.add_commands(commands)
+    explaining.add_commands(commands)
     publishing.add_commands(commands)
     deploying.add_commands(commands)
     appconfig.add_commands(commands)

@@ -21,13 +21,20 @@ from flagkit.compiler import compile_document
 from flagkit.errors import DocumentError, FlagkitError, SourceError
 from flagkit.evaluation import evaluate
 from flagkit.fields import flag_items
+from flagkit.flagset import FlagSet
 from flagkit.model import Evaluation, Tenant
 from flagkit.publish.appconfig_format import load_flag_document
 from flagkit.schema import draft4_schema, json_schema
 from flagkit.sources.file import FileSource
 from flagkit.timestamps import format_timestamp
 
-__all__ = ["add_commands"]
+__all__ = [
+    "add_commands",
+    "add_document_and_tenant_options",
+    "compile_file",
+    "document_and_tenant",
+    "print_evaluation",
+]
 
 
 def add_commands(commands: Subcommands) -> None:
@@ -49,18 +56,7 @@ def add_commands(commands: Subcommands) -> None:
         "or of the instant --at names (launch windows and conditions on `now` read it).",
     )
     evaluate.add_argument("flag", metavar="FLAG")
-    evaluate.add_argument("--file", required=True, metavar="FILE", help="the flag document")
-    evaluate.add_argument("--tenant", metavar="ID", help="the tenant id")
-    evaluate.add_argument("--tier", metavar="TIER", help="the tenant's tier")
-    evaluate.add_argument(
-        "--attr",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a tenant attribute for rules and stickiness; VALUE is read as JSON when it "
-        'parses (10, true, ["a"]) and as a string otherwise; repeatable',
-    )
-    add_instant_option(evaluate)
+    add_document_and_tenant_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     evaluate.set_defaults(run=_evaluate)
 
@@ -71,6 +67,59 @@ def add_commands(commands: Subcommands) -> None:
         help="the draft-04 rendition, for AppConfig's JSON Schema validator",
     )
     schema.set_defaults(run=_schema)
+
+
+def add_document_and_tenant_options(parser: argparse.ArgumentParser) -> None:
+    """`--file`, `--tenant`, `--tier`, `--attr` and `--at`: what `eval` and `explain` read
+    (`document_and_tenant`)."""
+    parser.add_argument("--file", required=True, metavar="FILE", help="the flag document")
+    parser.add_argument("--tenant", metavar="ID", help="the tenant id")
+    parser.add_argument("--tier", metavar="TIER", help="the tenant's tier")
+    parser.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tenant attribute for rules and stickiness; VALUE is read as JSON when it "
+        'parses (10, true, ["a"]) and as a string otherwise; repeatable',
+    )
+    add_instant_option(parser)
+
+
+def document_and_tenant(
+    args: argparse.Namespace, command: str
+) -> tuple[FlagSet, Tenant, float | None] | int:
+    """The document `--file` names compiled as of `--at`, the tenant `--tenant`, `--tier` and
+    `--attr` describe, and `--at` (None: now).
+
+    Or, once what is wrong is printed on stderr, the exit status: `EXIT_USAGE` for an
+    option that does not parse (`flagkit COMMAND: error: ...`), `EXIT_INVALID` for a
+    document that cannot be read or is not valid.
+    """
+    try:
+        attributes = dict(_attribute(item) for item in args.attr)
+        at = instant_option("--at", args.at)
+    except ValueError as exc:
+        print(f"flagkit {command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        flagset = compile_file(args.file, at)
+    except FlagkitError as exc:
+        print(f"{args.file}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    return flagset, Tenant(args.tenant, args.tier, attributes), at
+
+
+def compile_file(path: str, at: float | None) -> FlagSet:
+    """The document in `path`, compiled with a clock that reads `at` (None: the time now).
+
+    Compiled here rather than served by a `Flags`, which would log the document's
+    warnings: `validate` is the command that reports them. Raises `FlagkitError`.
+    """
+    snapshot = FileSource(path).fetch()
+    checked = load_flag_document(snapshot.content)
+    clock = time.time if at is None else lambda: at
+    return compile_document(checked, version=snapshot.version, clock=clock)
 
 
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
@@ -96,33 +145,22 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        attributes = dict(_attribute(item) for item in args.attr)
-        at = instant_option("--at", args.at)
-    except ValueError as exc:
-        print(f"flagkit eval: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        snapshot = FileSource(args.file).fetch()
-        checked = load_flag_document(snapshot.content)
-        # Compiled here rather than served by a `Flags`, which would log the document's
-        # warnings: `validate` is the command that reports them.
-        clock = time.time if at is None else lambda: at
-        flagset = compile_document(checked, version=snapshot.version, clock=clock)
-    except FlagkitError as exc:
-        print(f"{args.file}: error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    evaluation = evaluate(flagset, args.flag, Tenant(args.tenant, args.tier, attributes))
+    read = document_and_tenant(args, "eval")
+    if isinstance(read, int):
+        return read
+    flagset, tenant, at = read
+    evaluation = evaluate(flagset, args.flag, tenant)
     if args.json:
         print(json.dumps(evaluation.as_dict(), ensure_ascii=False), file=out)
     else:
-        _print_evaluation(evaluation, args.tenant, at, out)
+        print_evaluation(evaluation, args.tenant, at, out)
     return EXIT_INVALID if evaluation.error_code is not None else EXIT_OK
 
 
-def _print_evaluation(
+def print_evaluation(
     evaluation: Evaluation, tenant: str | None, at: float | None, out: TextIO
 ) -> None:
+    """`FLAG for tenant 'ID': on`, then the evaluation's value, variant, reason, rule, ..."""
     state = "on" if evaluation.enabled else "off"
     who = f"tenant {tenant!r}" if tenant else "no tenant"
     print(f"{evaluation.flag} for {who}: {state}", file=out)
