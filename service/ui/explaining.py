@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flagkit.explain import Explanation, explain
+from flagkit.explain import explain
+from flagkit.explanation import Explanation
 from flagkit.flagset import FlagSet
 from flagkit.model import Tenant
 from service.context import ContextError, ContextLimits, attributes_from_pairs, tenant_from_context
