@@ -23,7 +23,7 @@ from service.settings import Settings
 from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
 from tests.helpers import run_flagkit, wait_until, write
-from tests.service_server import START_TIMEOUT, LiveServer, live
+from tests.service_server import START_TIMEOUT, LiveServer, live, serve_cli
 
 KEY = "ui-key-7c1d"
 DOCUMENT = json.loads((EXAMPLES / "flags.json").read_text())
@@ -110,6 +110,19 @@ def test_the_ui_is_off_unless_asked_for(flags: Flags) -> None:
         assert http.get("/ui").status_code == 404
     with live(flags, ui=True) as server, server.client() as http:
         assert http.get("/ui").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "status"),
+    [((), {}, 404), (("--ui",), {}, 200), ((), {"FLAGKIT_UI": "1"}, 200)],
+    ids=["off", "--ui", "FLAGKIT_UI"],
+)
+def test_flagkit_serve_serves_the_ui_when_asked(
+    args: tuple[str, ...], env: dict[str, str], status: int
+) -> None:
+    source = {"FLAGKIT_SOURCE": str(EXAMPLES / "flags.json")}
+    with serve_cli(*args, env={**source, **env}) as server, server.client() as http:
+        assert http.get("/ui").status_code == status
 
 
 def test_the_ui_is_not_in_the_openapi_document(server: LiveServer) -> None:
@@ -414,6 +427,16 @@ def test_preview_shows_the_blast_radius_flagkit_diff_prints(
     assert html.unescape(shown.group(1)) + "\n" == cli.stdout
     # The diff says something:
     assert "bulkExport: +1 tenant, -1 tenant (changed: excludedTenants)" in cli.stdout
+
+
+def test_preview_shows_the_candidate_s_warnings(client: httpx.Client) -> None:
+    candidate = {**DOCUMENT, "_segment": {}}
+    page = client.post("/ui/preview", data={"candidate": json.dumps(candidate), "tenants": ""})
+    assert page.status_code == 200
+    warnings = re.findall(r'<p class="warn">(.*?)</p>', page.text)
+    assert [html.unescape(warning) for warning in warnings] == [
+        'candidate document: warning: _segment: unknown key; did you mean "_segments"?'
+    ]
 
 
 def test_preview_takes_uploaded_files_and_reads_the_format_from_the_name(
