@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flagkit import Flags
 from flagkit.errors import ConfigurationError
@@ -24,6 +26,7 @@ from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
 from tests.helpers import run_flagkit, wait_until, write
 from tests.service_server import START_TIMEOUT, LiveServer, live, serve_cli
+from tests.strategies import mutated_documents
 
 KEY = "ui-key-7c1d"
 DOCUMENT = json.loads((EXAMPLES / "flags.json").read_text())
@@ -579,3 +582,49 @@ def test_before_a_document_loads_the_pages_say_why_with_503(tmp_path: Path, path
         "No flag document is loaded yet: no flag document to start from:\n"
         f"  file:{missing}: cannot read flag document {str(missing)!r}: No such file or directory"
     ]
+
+
+# -- never a 500 ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[httpx.Client]:
+    """One logged-in client on one server for every example of the properties below."""
+    with (
+        Flags.from_file(EXAMPLES / "flags.json") as served,
+        live(served, ui=True, api_keys=frozenset({KEY})) as server,
+        server.client() as http,
+    ):
+        http.post("/ui/login", data={"key": KEY})
+        yield http
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+
+
+@given(
+    candidate=st.one_of(
+        _TEXT, mutated_documents().map(lambda document: json.dumps(document, ensure_ascii=False))
+    ),
+    tenants=_TEXT,
+    tenants_format=st.sampled_from(["auto", "text", "jsonl", "csv"]),
+)
+def test_any_preview_input_is_a_diff_or_a_400_with_its_problems(
+    shared_client: httpx.Client, candidate: str, tenants: str, tenants_format: str
+) -> None:
+    form = {"candidate": candidate, "tenants": tenants, "tenants_format": tenants_format}
+    page = shared_client.post("/ui/preview", data=form)
+    assert page.status_code in (200, 400), page.text
+    assert (page.status_code == 400) == bool(alerts(page.text))
+    assert (page.status_code == 200) == ('id="diff"' in page.text)
+
+
+@given(tenant=_TEXT, tier=_TEXT, attributes=_TEXT, flag=st.sampled_from(["", "featureA", "x"]))
+def test_any_explain_input_is_an_answer_or_a_400_with_its_problem(
+    shared_client: httpx.Client, tenant: str, tier: str, attributes: str, flag: str
+) -> None:
+    params = {"tenant": tenant, "tier": tier, "attributes": attributes, "flag": flag}
+    page = shared_client.get("/ui/explain", params=params)
+    assert page.status_code in (200, 400), page.text
+    assert (page.status_code == 400) == bool(alerts(page.text))
+    assert (page.status_code == 200) == ('id="answers"' in page.text)
