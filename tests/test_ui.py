@@ -26,7 +26,7 @@ from service.ui.session import SESSION_SECONDS, SessionSigner
 from tests.conftest import EXAMPLES
 from tests.helpers import run_flagkit, wait_until, write
 from tests.service_server import START_TIMEOUT, LiveServer, live, serve_cli
-from tests.strategies import mutated_documents
+from tests.strategies import UTF8_CHARACTERS, mutated_documents
 
 KEY = "ui-key-7c1d"
 DOCUMENT = json.loads((EXAMPLES / "flags.json").read_text())
@@ -599,7 +599,7 @@ def shared_client() -> Iterator[httpx.Client]:
         yield http
 
 
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
+_TEXT = st.text(UTF8_CHARACTERS, max_size=200)
 
 
 @given(
