@@ -533,6 +533,11 @@ def test_every_page_loads_only_from_the_service(client: httpx.Client) -> None:
     ]
     for page in pages:
         assert page.status_code == 200
+        assert page.headers["content-security-policy"] == (
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+        assert page.headers["referrer-policy"] == "same-origin"
         linked = re.findall(r'(?:src|href|action)="([^"]*)"', page.text)
         assert linked
         assert [link for link in linked if re.match(r"\w+:|//", link)] == []

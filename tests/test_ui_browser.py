@@ -110,6 +110,8 @@ def test_log_in_and_see_every_flag(page: Page, artifacts: Path) -> None:
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script can read it.
     rows = page.locator("#flags tbody tr")
     assert rows.count() == len([key for key in DOCUMENT if not key.startswith("_")])
+    # The stylesheet applies (the page's Content-Security-Policy lets it load):
+    assert page.locator("header").evaluate("e => getComputedStyle(e).display") == "flex"
     killed = page.locator('tr[data-flag="aiSummaries"] td.state')
     assert killed.inner_text() == "killed (enabled: false)"
     page.screenshot(path=artifacts / "flags.png", full_page=True)

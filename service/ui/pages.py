@@ -31,6 +31,15 @@ __all__ = ["router"]
 _HERE = Path(__file__).parent
 _STYLESHEET = (_HERE / "static" / "ui.css").read_bytes()
 _WRONG_KEY = "That API key is not valid."
+_PAGE_HEADERS = {
+    # Only this service's stylesheet loads, forms post only here, no other site frames a page.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    # An explanation's URL holds a tenant and its attributes: never sent to another site.
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 templates = Jinja2Templates(directory=_HERE / "templates")
@@ -41,7 +50,9 @@ def _page(request: Request, template: str, code: int = 200, **context: Any) -> R
     settings: Settings = request.app.state.settings
     context.setdefault("signed_in", bool(settings.api_keys))
     context["root"] = request.scope.get("root_path", "")
-    return templates.TemplateResponse(request, template, context, status_code=code)
+    return templates.TemplateResponse(
+        request, template, context, status_code=code, headers=_PAGE_HEADERS
+    )
 
 
 def _served(request: Request) -> Flags | None:
