@@ -31,6 +31,7 @@ __all__ = [
     "UI_PREFIX",
     "SessionSigner",
     "UiGate",
+    "session_cookie",
 ]
 
 UI_PREFIX = "/ui"
