@@ -124,11 +124,16 @@ def create_app(settings: Settings | None = None, *, flags: Flags | None = None) 
     app.include_router(flag_routes.router)
     app.include_router(ops.router)
     app.include_router(usage_routes.router)
+    gates = {}
+    if settings.ui:  # Imported only when asked for: Jinja2 and the forms are the UI's alone.
+        from service.ui import install_ui
+
+        gates = install_ui(app, settings)
     # The last added runs first: metrics see every request, the key is checked before the body,
     # and metrics and the key check see HEAD as HEAD.
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ApiKeyGuard, settings=settings)
+    app.add_middleware(ApiKeyGuard, settings=settings, gates=gates)
     app.add_middleware(RequestMetrics, metrics=metrics)
     if settings.cors_origins:  # Outermost: a browser's preflight carries no API key.
         app.add_middleware(

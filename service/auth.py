@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -32,6 +33,7 @@ __all__ = [
     "SECURITY_SCHEMES",
     "WRONG_HOST_RESPONSE",
     "ApiKeyGuard",
+    "Gate",
     "host_is_loopback",
     "is_loopback",
     "key_is_valid",
@@ -65,6 +67,11 @@ _LOOPBACK_HOST_ONLY = (
     "this service has no API keys and answers only requests addressed to localhost, "
     "127.0.0.1 or [::1] (the Host header); set FLAGKIT_API_KEYS to be reached by another name"
 )
+
+
+Gate = Callable[[Scope], Response | None]
+"""Decides, for the paths under one prefix, instead of the key check: None lets a request
+through, a response refuses it (the web UI's session cookie, `service.ui.session`)."""
 
 
 def key_is_valid(offered: bytes, keys: tuple[bytes, ...]) -> bool:
@@ -124,10 +131,17 @@ def host_is_loopback(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class ApiKeyGuard:
-    """ASGI middleware: 401 on an evaluation route without a valid key, when keys are set."""
+    """ASGI middleware: 401 on an evaluation route without a valid key, when keys are set.
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    `gates` maps a path prefix (`/ui`) to a `Gate` that decides for the paths under it when
+    keys are set; without keys those paths are guarded as every other one (loopback only).
+    """
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, gates: Mapping[str, Gate] | None = None
+    ) -> None:
         self.app = app
+        self.gates = dict(gates or {})
         self.keys = tuple(key.encode("utf-8") for key in sorted(settings.api_keys))
         self.open_beyond_loopback = settings.allow_unauthenticated
         self.open_paths = OPEN_PATHS | {METRICS_PATH} if settings.metrics_open else OPEN_PATHS
@@ -151,6 +165,10 @@ class ApiKeyGuard:
             if not host_is_loopback(scope["headers"]):  # DNS rebinding, from a browser
                 return error_response(421, _LOOPBACK_HOST_ONLY)
             return None
+        path = route_path(scope)
+        for prefix, gate in self.gates.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return gate(scope)
         offered = offered_key(scope["headers"])
         if offered is None or not key_is_valid(offered, self.keys):
             return error_response(401, _MISSING_KEY, headers={"WWW-Authenticate": "Bearer"})

@@ -80,6 +80,11 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         help="answer clients beyond loopback even though no API keys are configured",
     )
     parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="serve the web UI under /ui, behind the same API keys (default: $FLAGKIT_UI)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="info",
@@ -139,6 +144,8 @@ def serve(args: argparse.Namespace, out: TextIO, *, prog: str = "flagkit serve")
         os.environ["FLAGKIT_ALLOW_UNAUTHENTICATED"] = "1"
     if args.overrides:
         os.environ["FLAGKIT_OVERRIDES_FILE"] = args.overrides
+    if args.ui:
+        os.environ["FLAGKIT_UI"] = "1"
     try:
         settings = Settings.from_env()
         if settings.source is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flagkit import model
@@ -14,6 +14,7 @@ __all__ = [
     "MAX_DEPTH",
     "ContextError",
     "ContextLimits",
+    "attributes_from_pairs",
     "tenant_from_body",
     "tenant_from_context",
 ]
@@ -69,6 +70,24 @@ def _object_refusing_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         return object_without_duplicates(pairs)
     except ValueError as exc:
         raise ContextError(ErrorCode.PARSE_ERROR, f"request body: {exc}") from None
+
+
+def attributes_from_pairs(items: Iterable[str], what: str = "attr") -> dict[str, Any]:
+    """`KEY=VALUE` texts → attributes; VALUE is JSON when it parses (`10`, `true`, `["a"]`),
+    else the text, as `flagkit eval` reads them. A text without `=` or a KEY raises
+    `ContextError` (INVALID_CONTEXT) naming it and `what` it was."""
+    attributes: dict[str, Any] = {}
+    for item in items:
+        name, separator, text = item.partition("=")
+        if not separator or not name:
+            raise ContextError(
+                ErrorCode.INVALID_CONTEXT, f"{what} {item!r} must look like KEY=VALUE"
+            )
+        try:
+            attributes[name] = json.loads(text)
+        except (ValueError, RecursionError):  # `[[[[...` too deep to parse is text too, not a 500
+            attributes[name] = text
+    return attributes
 
 
 def tenant_from_context(context: object, limits: ContextLimits) -> Tenant:

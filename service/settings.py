@@ -21,6 +21,7 @@
 | `FLAGKIT_METRICS_OPEN` | `0` | `1` serves `/metrics` without an API key (it names every flag) |
 | `FLAGKIT_OVERRIDES` | none | an overrides document as JSON, answers forced over every document |
 | `FLAGKIT_OVERRIDES_FILE` | none | an overrides file (`--overrides`), re-read when it changes |
+| `FLAGKIT_UI` | `0` | `1` serves the web UI under `/ui` (docs/ui.md), behind the same API keys |
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Settings:
     overrides_file: str | None = None
     overrides_json: str | None = None
     """FLAGKIT_OVERRIDES: checked when the settings are made, so a bad one stops the start."""
+    ui: bool = False
 
     def __post_init__(self) -> None:
         if self.overrides_file is not None and self.overrides_json is not None:
@@ -144,6 +146,7 @@ class Settings:
             metrics_open=_flag(env, "FLAGKIT_METRICS_OPEN"),
             overrides_file=env.get("FLAGKIT_OVERRIDES_FILE") or None,
             overrides_json=env.get(OVERRIDES_VARIABLE) or None,
+            ui=_flag(env, "FLAGKIT_UI"),
         )
 
 

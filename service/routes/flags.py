@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from flagkit.model import ErrorCode, Tenant
-from service.context import ContextError, tenant_from_context
+from service.context import ContextError, attributes_from_pairs, tenant_from_context
 from service.errors import ServiceError
 from service.metrics import Metrics
 from service.openapi_models import ErrorBody, PlainEvaluation, TenantFlags
@@ -43,22 +43,12 @@ _ATTR = Query(
 
 
 def _tenant(request: Request, tenant: str | None, tier: str | None, attr: list[str]) -> Tenant:
-    context: dict[str, Any] = {}
-    for item in attr:
-        name, separator, text = item.partition("=")
-        if not separator or not name:
-            raise ServiceError(
-                400, f"attr {item!r} must look like KEY=VALUE", code=ErrorCode.INVALID_CONTEXT
-            )
-        try:
-            context[name] = json.loads(text)
-        except (ValueError, RecursionError):  # `[[[[...` too deep to parse is text too, not a 500
-            context[name] = text
-    if tenant is not None:
-        context["targetingKey"] = tenant
-    if tier is not None:
-        context["tier"] = tier
     try:
+        context = attributes_from_pairs(attr)
+        if tenant is not None:
+            context["targetingKey"] = tenant
+        if tier is not None:
+            context["tier"] = tier
         return tenant_from_context(context, request.app.state.context_limits)
     except ContextError as exc:
         raise ServiceError(400, exc.message, code=exc.code) from None
