@@ -380,7 +380,11 @@ class Flags:
         return self._usage.take(self._flagset)
 
     def on_evaluation(
-        self, callback: ImpressionCallback, *, every_flag: bool = False
+        self,
+        callback: ImpressionCallback,
+        *,
+        every_flag: bool = False,
+        trace_context: bool = False,
     ) -> Callable[[], None]:
         """Call `callback(impression)` for each answer of a flag whose document says
         `"impressions": true` (of every flag with `every_flag=True`): flag, tenant id,
@@ -389,9 +393,13 @@ class Flags:
         Never on the reading thread: impressions wait in a bounded queue for one worker
         thread. A full queue drops them, and a callback that raises is logged once; both
         are counted in `impression_stats`. `close()` lets the queue drain (up to 5 s).
+        With `trace_context=True` each impression carries the reading thread's
+        OpenTelemetry context (`flagkit.otel` uses it to tie events to spans).
         Returns a function that unsubscribes `callback`.
         """
-        unsubscribe = self._impressions.subscribe(callback, every_flag=every_flag)
+        unsubscribe = self._impressions.subscribe(
+            callback, every_flag=every_flag, trace_context=trace_context
+        )
         self._redecorate()
 
         def stop() -> None:

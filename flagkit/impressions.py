@@ -49,6 +49,9 @@ class Impression:
     requested: bool = True
     """Whether the flag asks for impressions (`"impressions": true`); callbacks subscribed
     for every flag also get the answers of flags that do not."""
+    context: Any = None
+    """The reading thread's OpenTelemetry context, when a callback asked for it
+    (`trace_context=True`): what ties the impression to the caller's span."""
 
 
 ImpressionCallback = Callable[[Impression], object]
@@ -72,7 +75,8 @@ class ImpressionDispatcher:
 
     def __init__(self, *, queue_size: int = DEFAULT_QUEUE_SIZE, name: str = "flagkit") -> None:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
-        self._callbacks: list[tuple[ImpressionCallback, bool]] = []  # (callback, every flag)
+        # (callback, every flag, wants the caller's OpenTelemetry context)
+        self._callbacks: list[tuple[ImpressionCallback, bool, bool]] = []
         self._reported: set[int] = set()  # ids of callbacks whose failure was logged
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -88,17 +92,31 @@ class ImpressionDispatcher:
         callbacks = self._callbacks
         if not callbacks:
             return "none"
-        return "every" if any(every for _, every in callbacks) else "requested"
+        return "every" if any(every for _, every, _ in callbacks) else "requested"
+
+    @property
+    def context_capture(self) -> Callable[[], Any] | None:
+        """What reads the caller's OpenTelemetry context, when a callback wants it."""
+        if not any(wants for _, _, wants in self._callbacks):
+            return None
+        from opentelemetry.context import get_current
+
+        return get_current
 
     def subscribe(
-        self, callback: ImpressionCallback, *, every_flag: bool = False
+        self,
+        callback: ImpressionCallback,
+        *,
+        every_flag: bool = False,
+        trace_context: bool = False,
     ) -> Callable[[], None]:
         """Deliver impressions to `callback` (of every flag, or of the flags that ask for
-        them); returns a function that unsubscribes it."""
+        them; with the caller's OpenTelemetry context when `trace_context`); returns a
+        function that unsubscribes it."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("these flags are closed: no impression will be delivered")
-            self._callbacks = [*self._callbacks, (callback, every_flag)]
+            self._callbacks = [*self._callbacks, (callback, every_flag, trace_context)]
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._deliver, name=f"{self._name} impressions", daemon=True
@@ -145,7 +163,7 @@ class ImpressionDispatcher:
             if item is _STOP:
                 return
             assert isinstance(item, Impression)
-            for callback, every_flag in self._callbacks:
+            for callback, every_flag, _ in self._callbacks:
                 if not (every_flag or item.requested):
                     continue
                 try:
@@ -180,10 +198,14 @@ def with_impressions(
     if wanted == "none":
         return flagset
     deciders = dict(flagset.deciders)
+    capture = dispatcher.context_capture
     for key, flag in flagset.flags.items():
         if wanted == "every" or flag.impressions:
             deciders[key] = _impressing(
-                key, deciders[key], dispatcher.offer, flagset.version, clock, flag.impressions
+                key,
+                deciders[key],
+                dispatcher.offer,
+                (flagset.version, clock, flag.impressions, capture),
             )
     return dataclasses.replace(flagset, deciders=deciders)
 
@@ -192,10 +214,10 @@ def _impressing(
     key: str,
     decide: Decider,
     offer: Callable[[Impression], None],
-    version: str | None,
-    clock: Callable[[], float],
-    requested: bool,
+    made: tuple[str | None, Callable[[], float], bool, Callable[[], Any] | None],
 ) -> Decider:
+    version, clock, requested, capture = made
+
     def decide_and_offer(tenant_id: str | None, tier: str | None, attributes: Any) -> Decision:
         decision = decide(tenant_id, tier, attributes)
         offer(
@@ -208,6 +230,7 @@ def _impressing(
                 version,
                 clock(),
                 requested,
+                None if capture is None else capture(),
             )
         )
         return decision
