@@ -62,9 +62,11 @@ class Flags:
     immutable `FlagSet`, replaced whole only after a new document passed every check.
     """
 
-    # About 350 lines, over the house's 300 on purpose: two thirds are the signatures and
-    # docstrings of the public constructors and reads. What the facade does itself is
-    # `__init__` (pick a scheduler), the hot path and `close`; the rest is delegated.
+    # About 470 lines, over the house's 300: two thirds are the signatures and docstrings
+    # of the public constructors, reads and subscriptions. What the facade does itself is
+    # `__init__` (pick a scheduler), the hot path, `_install` and `close`; the rest is
+    # delegated (refresh, overrides, usage, impressions). Next to split: the five
+    # constructors' shared keyword arguments.
 
     def __init__(
         self,
