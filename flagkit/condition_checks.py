@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from flagkit.errors import Problem
-from flagkit.fields import CONDITION_TESTS, TEXT_TESTS
+from flagkit.fields import CONDITION_TESTS, LAUNCH_WINDOW, TEXT_TESTS
 from flagkit.schema import format_path
 
 __all__ = ["condition_problems", "launch_window_problems"]
@@ -32,7 +32,7 @@ def launch_window_problems(key: str, flag: Mapping[str, Any]) -> Iterator[Proble
     from flagkit.timestamps import parse_timestamp
 
     bounds: dict[str, float] = {}
-    for field in ("activeFrom", "activeUntil"):
+    for field in LAUNCH_WINDOW:
         if field in flag:
             try:
                 bounds[field] = parse_timestamp(flag[field])

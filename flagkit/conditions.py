@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from flagkit.fields import CONDITION_MODIFIERS
 from flagkit.flagset import Condition, Holds, Operator, Test
 
 __all__ = ["NOW", "compile_condition", "json_key"]
@@ -42,7 +43,7 @@ _NEGATIONS = {
 def compile_condition(raw: Mapping[str, Any], segments: Mapping[str, frozenset[str]]) -> Condition:
     """The `Condition` of one checked condition object."""
     attribute = raw["attribute"]
-    (name,) = (key for key in raw if key not in ("attribute", "ignoreCase", "negate"))
+    (name,) = (key for key in raw if key != "attribute" and key not in CONDITION_MODIFIERS)
     operator = Operator(name)
     ignore_case = bool(raw.get("ignoreCase", False))
     negate = bool(raw.get("negate", False))

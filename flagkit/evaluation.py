@@ -44,6 +44,7 @@ __all__ = [
     "evaluate_all",
     "evaluation_of",
     "hash32",
+    "prerequisite_error",
     "tenant_parts",
 ]
 
@@ -68,7 +69,7 @@ def decide(
     """
     if not flag.enabled:
         return flag.disabled
-    if flag.reads_clock and not flag.active_from <= now < flag.active_until:
+    if flag.reads_clock and flag.outside_window_at(now):
         return flag.outside_window  # type: ignore[return-value]  # set for every flag
     if flag.requires:
         failed = _failed_prerequisite(flag, tenant_id, tier, attributes, now, None)
@@ -96,9 +97,7 @@ def _failed_prerequisite(
     for prerequisite, failed in flag.requires:
         if not prerequisite.enabled:
             answer = prerequisite.disabled
-        elif prerequisite.reads_clock and not (
-            prerequisite.active_from <= now < prerequisite.active_until
-        ):
+        elif prerequisite.reads_clock and prerequisite.outside_window_at(now):
             answer = prerequisite.outside_window  # type: ignore[assignment]  # always set
         elif not prerequisite.requires:  # Nothing below it to share: decided at once.
             answer = _decide_targeting(prerequisite, tenant_id, tier, attributes, now)
@@ -113,7 +112,7 @@ def _failed_prerequisite(
                 known[prerequisite.key] = shared
             answer = shared
         if not answer.on:
-            return failed if answer.on is False else _same_error(flag, answer)
+            return failed if answer.on is False else prerequisite_error(flag, answer)
     return None
 
 
@@ -239,8 +238,8 @@ def hash32(text: str, seed: int) -> int | None:
         return None
 
 
-def _same_error(flag: CompiledFlag, prerequisite: Decision) -> Decision:
-    """A prerequisite's error, reported as this flag's."""
+def prerequisite_error(flag: CompiledFlag, prerequisite: Decision) -> Decision:
+    """A prerequisite's error (an answer whose `on` is None), reported as `flag`'s."""
     if prerequisite.error_code is ErrorCode.INVALID_CONTEXT:
         return flag.invalid_key
     return flag.missing_key

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from flagkit.flagset import Operator
+
 __all__ = [
     "CONDITION_MODIFIERS",
     "CONDITION_TESTS",
@@ -44,32 +46,7 @@ RESERVED_FLAG_KEYS = frozenset(
 LAUNCH_WINDOW = ("activeFrom", "activeUntil")
 """The flag fields bounding when a flag can be on: `[activeFrom, activeUntil)`."""
 
-CONDITION_TESTS = (
-    "equals",
-    "notEquals",
-    "in",
-    "notIn",
-    "inSegment",
-    "notInSegment",
-    "exists",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "startsWith",
-    "endsWith",
-    "contains",
-    "matches",
-    "versionEquals",
-    "versionLt",
-    "versionLte",
-    "versionGt",
-    "versionGte",
-    "before",
-    "after",
-    "inCidr",
-    "schedule",
-)
+CONDITION_TESTS = tuple(operator.value for operator in Operator)
 """Every test a condition can make; a condition makes exactly one."""
 
 TEXT_TESTS = ("equals", "notEquals", "in", "notIn", "startsWith", "endsWith", "contains", "matches")

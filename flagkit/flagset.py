@@ -191,6 +191,10 @@ class CompiledFlag:
     impressions: bool = False
     """`"impressions": true`: each answer is an impression for `Flags.on_evaluation`."""
 
+    def outside_window_at(self, now: float) -> bool:
+        """Whether `now` is outside the launch window `[activeFrom, activeUntil)`."""
+        return not self.active_from <= now < self.active_until
+
     @property
     def is_variant_flag(self) -> bool:
         return self.variants is not None

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from flagkit.evaluation import Decider
+
+if TYPE_CHECKING:
+    import queue
 from flagkit.flagset import Decision, FlagSet
 from flagkit.model import Reason
 
@@ -74,7 +77,9 @@ class ImpressionDispatcher:
     """A bounded queue and the one worker thread that empties it into the callbacks."""
 
     def __init__(self, *, queue_size: int = DEFAULT_QUEUE_SIZE, name: str = "flagkit") -> None:
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._queue_size = queue_size
+        self._queue: queue.Queue[object] | None = None  # made with the worker, on demand
+        self._full: type[Exception]  # queue.Full, set with the queue
         # (callback, every flag, wants the caller's OpenTelemetry context)
         self._callbacks: list[tuple[ImpressionCallback, bool, bool]] = []
         self._reported: set[int] = set()  # ids of callbacks whose failure was logged
@@ -117,7 +122,11 @@ class ImpressionDispatcher:
             if self._closed:
                 raise RuntimeError("these flags are closed: no impression will be delivered")
             self._callbacks = [*self._callbacks, (callback, every_flag, trace_context)]
-            if self._worker is None:
+            if self._worker is None:  # The queue and its worker, at the first callback.
+                import queue
+
+                self._queue = queue.Queue(maxsize=self._queue_size)
+                self._full = queue.Full
                 self._worker = threading.Thread(
                     target=self._deliver, name=f"{self._name} impressions", daemon=True
                 )
@@ -131,9 +140,10 @@ class ImpressionDispatcher:
 
     def offer(self, impression: Impression) -> None:
         """Queue `impression` for the worker; never waits (a full queue drops and counts)."""
+        assert self._queue is not None  # Readers offer only once a callback subscribed.
         try:
             self._queue.put_nowait(impression)
-        except queue.Full:
+        except self._full:
             with self._lock:
                 self._dropped += 1
 
@@ -148,16 +158,17 @@ class ImpressionDispatcher:
         with self._lock:
             self._closed = True
             worker = self._worker
-        if worker is None:
+        if worker is None or self._queue is None:
             return True
         try:
             self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
+        except self._full:
             return False
         worker.join(timeout)
         return not worker.is_alive()
 
     def _deliver(self) -> None:
+        assert self._queue is not None
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -184,9 +195,6 @@ class ImpressionDispatcher:
                 "counted in flags.impression_stats)",
                 callback,
             )
-
-
-Decider = Callable[[str | None, str | None, Any], Decision]
 
 
 def with_impressions(

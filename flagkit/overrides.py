@@ -24,9 +24,9 @@ from typing import Any, Final, TypeAlias
 from flagkit.announcer import LOGGER_NAME
 from flagkit.document import DEFAULT_MAX_DOCUMENT_BYTES, parse_document
 from flagkit.errors import ConfigurationError, DocumentError, Problem
-from flagkit.evaluation import Decider, decider_for
+from flagkit.evaluation import Decider, decider_for, prerequisite_error
 from flagkit.flagset import CompiledFlag, Decision, FlagSet
-from flagkit.model import ErrorCode, Reason
+from flagkit.model import Reason
 from flagkit.schema import FLAG_KEY_PATTERN, format_path, json_excerpt
 from flagkit.usage import OVERRIDE_RULE  # an overridden answer's rule (reason STATIC)
 
@@ -275,13 +275,12 @@ def _following_decider(
     def follow(tenant_id: str | None, tier: str | None, attributes: Mapping[str, Any]) -> Decision:
         if not flag.enabled:
             return flag.disabled
-        if flag.reads_clock and not flag.active_from <= clock() < flag.active_until:
+        if flag.reads_clock and flag.outside_window_at(clock()):
             return flag.outside_window  # type: ignore[return-value]  # set for every flag
         for key, failed in requires:
             answer = deciders[key](tenant_id, tier, attributes)
-            if answer.on is None:  # The prerequisite's error, reported as this flag's.
-                invalid = answer.error_code is ErrorCode.INVALID_CONTEXT
-                return flag.invalid_key if invalid else flag.missing_key
+            if answer.on is None:
+                return prerequisite_error(flag, answer)
             if not answer.on:
                 return failed
         return targeting(tenant_id, tier, attributes)
