@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flagkit.client import Flags
 from flagkit.model import Evaluation, Reason
-from flagkit.usage import OVERRIDE_RULE
+from flagkit.usage import OVERRIDE_RULE, Usage, UsageCount
 from service.state import FlagsLoader
 from service.worker_metrics import (
     WorkerDocumentGauges,
@@ -120,6 +120,21 @@ class Metrics:
                     key = (labels["flag"], labels["variant"], labels["reason"])
                     counts[key] = counts.get(key, 0.0) + sample.value
         return counts
+
+    def usage(self, flags: Sequence[str]) -> Usage:
+        """The evaluations counted since the service started, as `Flags.usage()` gives them,
+        for the document's `flags` (so `Usage.unused` and `.single_answer` apply)."""
+        counted = self.evaluation_counts()
+        order = {flag: index for index, flag in enumerate(flags)}
+        counts = sorted(
+            (
+                UsageCount(flag, variant or None, Reason(reason), int(count))
+                for (flag, variant, reason), count in counted.items()
+                if flag in order and count > 0
+            ),
+            key=lambda c: (order[c.flag], c.variant or "", c.reason.value),
+        )
+        return Usage(self.started_at, time.time(), tuple(counts), tuple(flags))
 
     def count_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One more HTTP request to `route` (a template), answered `status` in `seconds`."""

@@ -8,7 +8,6 @@ start of the service; answers forced by a local override are not counted.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -41,30 +40,23 @@ async def usage(request: Request) -> Response:
     """
     flags = served_flags(request)
     metrics: Metrics = request.app.state.metrics
-    counted = metrics.evaluation_counts()
-    listed: list[dict[str, Any]] = []
-    unused: list[str] = []
-    single: list[str] = []
-    for key in flags.keys:
-        served = sorted(
-            (variant, reason, int(count))
-            for (flag, variant, reason), count in counted.items()
-            if flag == key and count > 0
-        )
-        total = sum(count for _, _, count in served)
-        answers = [
-            {"variant": variant or None, "reason": reason, "count": count}
-            for variant, reason, count in served
-        ]
-        listed.append({"flag": key, "evaluations": total, "answers": answers})
-        if total == 0:
-            unused.append(key)
-        elif len({variant for variant, _, _ in served}) == 1:
-            single.append(key)
+    usage = metrics.usage(flags.keys)
+    listed = [
+        {
+            "flag": key,
+            "evaluations": usage.total(key),
+            "answers": [
+                {"variant": count.variant, "reason": count.reason.value, "count": count.count}
+                for count in usage.counts
+                if count.flag == key
+            ],
+        }
+        for key in flags.keys
+    ]
     body = {
-        "since": metrics.started_at,
+        "since": usage.start,
         "flags": listed,
-        "unused": unused,
-        "singleAnswer": single,
+        "unused": list(usage.unused),
+        "singleAnswer": list(usage.single_answer),
     }
     return Response(json.dumps(body), media_type="application/json")
